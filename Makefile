@@ -1,0 +1,51 @@
+# rustipc: `make demo`, `make test`, `make bench`, `make soak`.
+# Every target first installs what is missing (tools/install-deps.sh), then
+# builds rustipc into the project-local library .Rlib/.
+SHELL := /bin/bash
+R_LIB := $(CURDIR)/.Rlib
+CARGO_TARGET := $(CURDIR)/.cargo-target
+RSCRIPT := R_LIBS=$(R_LIB) Rscript
+SOAK_SECONDS ?= 300
+
+.PHONY: deps install doc test test-rust test-r check demo bench soak clean
+
+deps:
+	@bash tools/install-deps.sh
+
+# Regenerate NAMESPACE and man/ from the roxygen comments (for developers).
+doc: deps
+	Rscript -e 'roxygen2::roxygenise(load_code = "source")'
+
+install: deps
+	@mkdir -p $(R_LIB)
+	R CMD INSTALL --no-multiarch --library=$(R_LIB) .
+
+test: install test-rust test-r check
+
+test-rust:
+	cd src/rust && RH=$$(R RHOME) && \
+	  CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="-L $$RH/lib -l R" \
+	  LD_LIBRARY_PATH=$$RH/lib cargo test --locked
+	cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --all-targets -- -D warnings
+
+test-r:
+	NOT_CRAN=true $(RSCRIPT) tools/run-tests.R
+
+check:
+	rm -rf rustipc_*.tar.gz rustipc.Rcheck
+	R_LIBS=$(R_LIB) R CMD build .
+	R_LIBS=$(R_LIB) R CMD check --no-manual rustipc_*.tar.gz
+	@if grep -Eq "^Status:.*(ERROR|WARNING)" rustipc.Rcheck/00check.log; then \
+	  echo "R CMD check reported an ERROR or WARNING"; exit 1; fi
+
+demo: install
+	$(RSCRIPT) demo/demo.R
+
+bench: install
+	$(RSCRIPT) bench/run.R
+
+soak: install
+	SOAK_SECONDS=$(SOAK_SECONDS) $(RSCRIPT) soak/soak.R
+
+clean:
+	rm -rf $(R_LIB) $(CARGO_TARGET) rustipc_*.tar.gz rustipc.Rcheck src/rust/target

@@ -1,0 +1,24 @@
+//! rustipc's native core: one module per primitive, plus the shared pieces.
+//!
+//! * [`names`]: `uid()` and `hash()`.
+//! * [`mutex`]: named shared/exclusive locks (OFD locks on a file in /dev/shm).
+//! * [`semaphore`]: named counters (a process-shared `sem_t` in /dev/shm).
+//! * [`msg_queue`]: named priority queues (slots + robust mutex + futexes).
+//! * [`filelock`]: `lock()`/`unlock()` on user files (OFD locks).
+//! * [`ofd`], [`shm`], [`wait`], [`error`]: the mechanisms the primitives share.
+//!
+//! Every entry point called from R starts with `rs_`, takes plain scalars that
+//! the R layer has already checked, and returns either its result or an error
+//! *as data* (see [`error`]).  No entry point throws an R error itself, and no
+//! R error ever unwinds through Rust frames.
+
+use extendr_api::prelude::*;
+
+pub mod error;
+pub mod names;
+pub mod wait;
+
+extendr_module! {
+    mod rustipc;
+    use names;
+}

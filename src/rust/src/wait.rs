@@ -1,0 +1,156 @@
+//! Deadlines and interruptible waiting, shared by every blocking call.
+//!
+//! R runs on one thread and only notices Ctrl-C when somebody calls
+//! `R_CheckUserInterrupt()`, which longjmps on an interrupt.  A longjmp must
+//! never cross Rust frames, so the check runs inside `R_ToplevelExec()`, which
+//! catches the jump and reports it as a plain boolean (the pattern Rcpp's
+//! `checkUserInterrupt()` uses).  The R layer then re-signals an `interrupt`
+//! condition.
+//!
+//! Every blocking wait is cut into slices of at most [`SLICE`], so an
+//! interrupt is seen within one slice.  The slices do not add latency to a
+//! hand-off: within a slice the thread sleeps in the kernel (futex, semaphore,
+//! condition variable) and is woken the moment the resource is released.
+
+use std::os::raw::c_void;
+use std::time::{Duration, Instant};
+
+/// The longest time a wait sleeps before checking for an R interrupt.
+pub const SLICE: Duration = Duration::from_millis(50);
+
+/// When a wait must give up.
+#[derive(Debug, Clone, Copy)]
+pub enum Deadline {
+    /// Try once, never block (`timeout_ms = 0`).
+    Now,
+    /// Block at most until this instant.
+    At(Instant),
+    /// Block until done (`timeout_ms = Inf`).
+    Never,
+}
+
+impl Deadline {
+    /// From R's `timeout_ms` (already checked: not NA, not negative).
+    pub fn from_ms(timeout_ms: f64) -> Deadline {
+        if timeout_ms <= 0.0 || timeout_ms.is_nan() {
+            Deadline::Now
+        } else if timeout_ms.is_infinite() {
+            Deadline::Never
+        } else {
+            // Durations of centuries are fine; beyond what Instant can
+            // represent, the wait is as good as infinite.
+            let d = Duration::from_secs_f64(timeout_ms / 1000.0);
+            match Instant::now().checked_add(d) {
+                Some(t) => Deadline::At(t),
+                None => Deadline::Never,
+            }
+        }
+    }
+
+    /// How long the next slice of sleep may be, or `None` when time is up.
+    pub fn next_slice(&self) -> Option<Duration> {
+        match *self {
+            Deadline::Now => None,
+            Deadline::Never => Some(SLICE),
+            Deadline::At(t) => {
+                let left = t.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    None
+                } else {
+                    Some(left.min(SLICE))
+                }
+            }
+        }
+    }
+
+    pub fn is_now(&self) -> bool {
+        matches!(self, Deadline::Now)
+    }
+}
+
+/// How a wait ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    TimedOut,
+    Interrupted,
+}
+
+extern "C" {
+    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
+    fn R_CheckUserInterrupt();
+}
+
+unsafe extern "C" fn check_interrupt(_data: *mut c_void) {
+    // SAFETY: called by R_ToplevelExec on R's main thread; the longjmp an
+    // interrupt causes lands in R_ToplevelExec's own context, in C.
+    unsafe { R_CheckUserInterrupt() }
+}
+
+/// Whether the user asked R to interrupt (Ctrl-C / SIGINT).  Consumes the
+/// interrupt; the caller must report it so the R layer can re-signal it.
+/// Must be called on R's main thread, and never when running outside R
+/// (`cargo test` uses [`Interrupts::Ignore`]).
+pub fn r_interrupt_pending() -> bool {
+    // SAFETY: R_ToplevelExec is R's documented way to run code that may
+    // longjmp without unwinding the caller; only R's main thread calls this.
+    unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+/// Whether a wait checks for R interrupts between slices.  Only code running
+/// inside R may use `Check`; unit tests use `Ignore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupts {
+    Check,
+    Ignore,
+}
+
+impl Interrupts {
+    pub fn pending(self) -> bool {
+        match self {
+            Interrupts::Check => r_interrupt_pending(),
+            Interrupts::Ignore => false,
+        }
+    }
+}
+
+/// An absolute `timespec` on `clock` (`CLOCK_MONOTONIC` for futexes and
+/// `sem_clockwait`, `CLOCK_REALTIME` for `pthread_mutex_timedlock`), `d` from now.
+pub fn clock_after(clock: libc::clockid_t, d: Duration) -> libc::timespec {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer.
+    unsafe { libc::clock_gettime(clock, &mut now) };
+    let mut sec = now.tv_sec + d.as_secs() as libc::time_t;
+    let mut nsec = now.tv_nsec + d.subsec_nanos() as libc::c_long;
+    // The carry raw_sync forgets (its upstream issue #39): tv_nsec must stay
+    // below one second or the kernel answers EINVAL.
+    if nsec >= 1_000_000_000 {
+        sec += 1;
+        nsec -= 1_000_000_000;
+    }
+    libc::timespec { tv_sec: sec, tv_nsec: nsec }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines() {
+        assert!(Deadline::from_ms(0.0).next_slice().is_none());
+        assert_eq!(Deadline::from_ms(f64::INFINITY).next_slice(), Some(SLICE));
+        let d = Deadline::from_ms(10.0).next_slice().unwrap();
+        assert!(d <= Duration::from_millis(10));
+        // Far beyond 2^31 ms is still a deadline (or "never"), never an error.
+        assert!(Deadline::from_ms(1e15).next_slice().is_some());
+        assert!(Deadline::from_ms(1e300).next_slice().is_some());
+    }
+
+    #[test]
+    fn timespec_carries_nanoseconds() {
+        for ms in [0u64, 1, 999, 1000, 1999] {
+            let t = clock_after(libc::CLOCK_MONOTONIC, Duration::from_millis(ms));
+            assert!(t.tv_nsec >= 0 && t.tv_nsec < 1_000_000_000);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+library(testthat)
+library(rustipc)
+test_check("rustipc")

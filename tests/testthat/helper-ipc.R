@@ -1,0 +1,48 @@
+# Helpers shared by the test files.
+
+# Poll `cond()` until it is TRUE or `timeout` seconds pass: tests wait for
+# each other with deadlines, never with fixed sleeps.
+wait_until <- function(cond, timeout = 10, what = "condition") {
+  deadline <- Sys.time() + timeout
+  repeat {
+    if (isTRUE(cond())) return(invisible(TRUE))
+    if (Sys.time() > deadline) stop("timed out waiting for ", what)
+    Sys.sleep(0.005)
+  }
+}
+
+# The objects rustipc keeps in /dev/shm (one file per mutex, semaphore or
+# queue; temporary files while one is being created).
+shm_files <- function() {
+  list.files("/dev/shm", pattern = "^ripc[-~]", all.files = TRUE)
+}
+
+# A child R process running `fun`, with rustipc loaded from our library.
+bg <- function(fun, args = list(), ...) {
+  callr::r_bg(fun, args = args, libpath = .libPaths(), package = FALSE,
+              supervise = TRUE, ...)
+}
+
+# A child R process that reports "ready" on stdout before it blocks; returns
+# once it said so.  `fun` must cat("ready\n") itself when it is about to block.
+bg_ready <- function(fun, args = list(), timeout = 20) {
+  p <- bg(fun, args, stdout = "|", stderr = "2>&1")
+  out <- ""
+  wait_until(function() {
+    out <<- paste0(out, p$read_output())
+    grepl("ready", out, fixed = TRUE) || !p$is_alive()
+  }, timeout, "a child process to start")
+  if (!grepl("ready", out, fixed = TRUE)) {
+    stop("child process failed: ", out, p$read_all_output())
+  }
+  p
+}
+
+# Run `fun` in a child process and return its value.
+in_child <- function(fun, args = list(), timeout = 60) {
+  callr::r(fun, args = args, libpath = .libPaths(), timeout = timeout)
+}
+
+skip_if_no_timing <- function() {
+  skip_on_cran()
+}

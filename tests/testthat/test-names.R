@@ -1,0 +1,80 @@
+test_that("uid() has the documented format", {
+  ids <- replicate(2000, uid())
+  expect_true(all(nchar(ids) == 11))
+  expect_true(all(grepl("^[A-R][A-Za-z0-9]{10}$", ids)))
+  expect_false(anyDuplicated(ids) > 0)
+})
+
+test_that("uid() never repeats within a process", {
+  ids <- vapply(1:30000, function(i) uid(), "")
+  expect_false(anyDuplicated(ids) > 0)
+})
+
+test_that("forked children repeat neither each other nor the parent", {
+  skip_on_os("windows")
+  before <- vapply(1:200, function(i) uid(), "")
+  kids <- parallel::mclapply(1:4, function(i) vapply(1:500, function(j) uid(), ""),
+                             mc.cores = 2, mc.preschedule = FALSE)
+  after <- vapply(1:200, function(i) uid(), "")
+  all_ids <- c(before, unlist(kids), after)
+  expect_length(all_ids, 2400)
+  expect_false(anyDuplicated(all_ids) > 0)
+})
+
+test_that("concurrent processes make distinct uids", {
+  skip_if_not_installed("callr")
+  make <- function() vapply(1:3000, function(i) rustipc::uid(), "")
+  ps <- lapply(1:3, function(i) bg(make))
+  for (p in ps) p$wait(60000)
+  ids <- c(unlist(lapply(ps, function(p) p$get_result())), vapply(1:1000, function(i) uid(), ""))
+  expect_length(ids, 10000)
+  expect_false(anyDuplicated(ids) > 0)
+})
+
+test_that("a fresh process makes 10,000 uids within a second", {
+  skip_if_no_timing()
+  # Measured inside a new process, so the burst comes right after start.
+  secs <- in_child(function() {
+    t <- proc.time()[["elapsed"]]
+    ids <- vapply(1:10000, function(i) rustipc::uid(), "")
+    stopifnot(!anyDuplicated(ids))
+    proc.time()[["elapsed"]] - t
+  })
+  expect_lt(secs, 1)
+})
+
+test_that("hash() matches pinned XXH3-64 values in base 62", {
+  # Pinned vectors, computed independently (Python's xxhash.xxh3_64 with the
+  # same base-62 alphabet).
+  expect_identical(hash(""), "d1PEbiccFig")
+  expect_identical(hash("a"), "tYzjIA7KSLP")
+  expect_identical(hash("1"), "iT26CGAfV2q")
+  expect_identical(hash("hello world"), "sn7NcXQ7MIp")
+  expect_identical(hash("h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e"), "ahFLsMsEw0a")
+  expect_identical(hash(strrep("x", 10000)), "rDbzY1Ez6rT")
+  expect_identical(hash("192.168.1.123:8011"), "gka8wa88Npa")
+})
+
+test_that("hash() has the documented format and converts numbers", {
+  hs <- vapply(as.character(1:2000), hash, "")
+  expect_true(all(grepl("^[a-v][A-Za-z0-9]{10}$", hs)))
+  expect_false(anyDuplicated(hs) > 0)
+  expect_identical(hash(1), hash("1"))
+  expect_identical(hash(TRUE), hash("TRUE"))
+})
+
+test_that("hash() hashes UTF-8 bytes whatever the input encoding", {
+  s <- "h\u00e9llo"
+  latin <- iconv(s, "UTF-8", "latin1")
+  expect_identical(Encoding(latin), "latin1")
+  expect_identical(hash(latin), hash(s))
+})
+
+test_that("hash() rejects bad input with a classed error", {
+  for (bad in list(NA, NA_character_, NULL, c("a", "b"), character(), list("a"), sum)) {
+    expect_error(hash(bad), class = "rustipc_error_invalid_argument")
+  }
+  err <- tryCatch(hash(NA), error = identity)
+  expect_match(conditionMessage(err), "`str`")
+  expect_s3_class(err, "rustipc_error")
+})

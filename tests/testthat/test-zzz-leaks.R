@@ -1,0 +1,16 @@
+# Leak guard, part 2 (this file runs last): the suite must leave no rustipc
+# object in /dev/shm and no child process running.
+test_that("the test suite left nothing behind in /dev/shm", {
+  gc()
+  left <- setdiff(shm_files(), rustipc_shm_before)
+  expect_identical(left, character())
+})
+
+test_that("the test suite left no child process running", {
+  kids <- ps::ps_children(ps::ps_handle())
+  alive <- Filter(function(p) ps::ps_is_running(p) && ps::ps_status(p) != "zombie", kids)
+  cmds <- vapply(alive, function(p) paste(ps::ps_cmdline(p), collapse = " "), "")
+  # processx's supervisor is callr's own watchdog; it ends with this process.
+  cmds <- cmds[!grepl("processx/bin/supervisor", cmds, fixed = TRUE)]
+  expect_identical(cmds, character())
+})

@@ -15,10 +15,21 @@
 use extendr_api::prelude::*;
 
 pub mod error;
+pub mod filelock;
+pub mod msg_queue;
+pub mod mutex;
 pub mod names;
+pub mod ofd;
+pub mod semaphore;
+pub mod shm;
 pub mod wait;
 
 extendr_module! {
     mod rustipc;
     use names;
+    use mutex;
+    use semaphore;
+    use msg_queue;
+    use filelock;
+    use shm;
 }

@@ -39,8 +39,10 @@ impl Deadline {
         } else {
             // Durations of centuries are fine; beyond what Instant can
             // represent, the wait is as good as infinite.
-            let d = Duration::from_secs_f64(timeout_ms / 1000.0);
-            match Instant::now().checked_add(d) {
+            match Duration::try_from_secs_f64(timeout_ms / 1000.0)
+                .ok()
+                .and_then(|d| Instant::now().checked_add(d))
+            {
                 Some(t) => Deadline::At(t),
                 None => Deadline::Never,
             }

@@ -1,0 +1,115 @@
+#' Text messages between processes
+#'
+#' A message queue holds up to `max_count` text messages of up to
+#' `max_nchar` characters.  Each message is delivered to exactly one
+#' `$receive()`: the highest `priority` first, and first in, first out among
+#' equal priorities.  Ideal for worker pools: the message can be a job id, a
+#' JSON string or the path of an RDS file.
+#'
+#' Unlike interprocess' message queue:
+#' * `max_nchar` counts characters, not bytes; messages come back exactly as
+#'   sent, marked UTF-8 (text in another encoding is converted on send);
+#' * a process killed at any point of `$send()` or `$receive()` cannot wedge
+#'   or corrupt the queue: only the message it was sending or receiving can be
+#'   affected;
+#' * every wait can be interrupted with Ctrl-C, sending or consuming nothing;
+#' * a too-long message is a `rustipc_error_too_long` error that gives its
+#'   length and the limit.
+#'
+#' @inheritParams mutex
+#' @param max_count The most messages the queue holds at once (a whole number
+#'   of at least 1); applies when the queue is created.
+#' @param max_nchar The most characters in one message (at least 1); applies
+#'   when the queue is created.
+#' @return `msg_queue()` returns an object of class
+#'   `c("rustipc_msg_queue", "rustipc")` with:
+#' * `$name`: the name.
+#' * `$send(msg, timeout_ms = Inf, priority = 0)`: `TRUE` (invisibly when
+#'   `timeout_ms = Inf`), or `FALSE` when the queue stayed full for
+#'   `timeout_ms` milliseconds.  `msg` is one string (`""` is fine);
+#'   `priority` a whole number from 0 to 2147483647.
+#' * `$receive(timeout_ms = Inf)`: the next message, or `NULL` when the queue
+#'   stayed empty for `timeout_ms` milliseconds.
+#' * `$count()`: the number of waiting messages.
+#' * `$max_count()`, `$max_nchar()`: the queue's real limits (integers).
+#' * `$remove()`: `TRUE` if it removed the queue, `FALSE` if it did not exist.
+#'
+#' `with()` receives one message and evaluates `expr` in the caller's frame
+#' with the message bound to `.` (afterwards `.` is removed, or restored if
+#' the caller had one); on timeout it evaluates `alt_expr`.
+#' @family rustipc
+#' @export
+#' @examples
+#' mq <- msg_queue()
+#' print(mq)
+#'
+#' mq$send(paste("my favourite number is", floor(runif(1) * 100)))
+#' mq$count()
+#'
+#' mq$receive()
+#' mq$receive(timeout_ms = 0)
+#'
+#' mq$send("low", priority = 0)
+#' mq$send("high", priority = 5)
+#' with(mq, paste("got message:", .), "no messages", timeout_ms = 0)
+#' with(mq, paste("got message:", .), "no messages", timeout_ms = 0)
+#' with(mq, paste("got message:", .), "no messages", timeout_ms = 0)
+#'
+#' mq$remove()
+msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 128,
+                      cleanup = FALSE, file = NULL) {
+  name <- object_name(name, file, missing(name))
+  assert <- check_assert(assert)
+  max_count <- check_whole(max_count, "max_count", 1, 2147483647)
+  max_nchar <- check_whole(max_nchar, "max_nchar", 1, 2147483647)
+  cleanup <- check_flag(cleanup, "cleanup")
+  h <- .Call(wrap__rs_mq_open, name, assert, max_count, max_nchar)
+  if (is.list(h)) rs_fail(h)
+  if (cleanup) register_cleanup("msg_queue", name)
+  info <- function() {
+    r <- .Call(wrap__rs_mq_info, h)
+    if (is.list(r)) rs_fail(r)
+    r
+  }
+  structure(class = c("rustipc_msg_queue", "rustipc"), list(
+    name = name,
+    send = function(msg, timeout_ms = Inf, priority = 0) {
+      msg <- check_string(msg, "msg")
+      r <- .Call(wrap__rs_mq_send, h, msg, check_timeout(timeout_ms),
+                 check_whole(priority, "priority", 0, 2147483647))
+      if (is.list(r)) rs_fail(r)
+      if (r && timeout_ms == Inf) invisible(r) else r
+    },
+    receive = function(timeout_ms = Inf) {
+      r <- .Call(wrap__rs_mq_receive, h, check_timeout(timeout_ms))
+      if (is.list(r)) rs_fail(r)
+      r
+    },
+    count = function() info()[1],
+    max_count = function() info()[2],
+    max_nchar = function() info()[3],
+    remove = function() {
+      r <- .Call(wrap__rs_mq_remove, h)
+      if (is.list(r)) rs_fail(r)
+      r
+    }
+  ))
+}
+
+#' @rdname msg_queue
+#' @param data A `msg_queue` object.
+#' @param expr The expression to evaluate, in the caller's frame, with the
+#'   received message bound to `.`.
+#' @param alt_expr The expression to evaluate if no message came within
+#'   `timeout_ms`.
+#' @export
+with.rustipc_msg_queue <- function(data, expr, alt_expr = NULL, timeout_ms = Inf, ...) {
+  env <- parent.frame()
+  msg <- data$receive(timeout_ms = timeout_ms)
+  if (is.null(msg)) return(eval_visible(substitute(alt_expr), env))
+  had <- exists(".", envir = env, inherits = FALSE)
+  if (had) old <- get(".", envir = env, inherits = FALSE)
+  assign(".", msg, envir = env)
+  on.exit(if (had) assign(".", old, envir = env) else rm(".", envir = env))
+  eval_visible(substitute(expr), env)
+}

@@ -1,0 +1,118 @@
+#' Shared and exclusive locks across processes
+#'
+#' A mutex grants an *exclusive* lock to one process at a time, or *shared*
+#' locks to any number of processes at once (never both).  It is found by
+#' name, so any R process on the machine can use it.
+#'
+#' Unlike interprocess' mutex:
+#' * the lock is released the moment its holder dies, however it dies
+#'   (SIGKILL included), and a waiting process gets it at once;
+#' * every wait can be interrupted with Ctrl-C (an R `interrupt` condition);
+#' * any non-negative `timeout_ms` works, also above 2^31 ms;
+#' * a child made by fork (`parallel::mcparallel()`) neither holds nor can
+#'   release its parent's lock;
+#' * the object keeps its OS handle; when the last R object of a held mutex
+#'   is garbage collected, the lock is released;
+#' * a name that belongs to a semaphore or a message queue is a
+#'   `rustipc_error_wrong_kind` error; objects are readable and writable by
+#'   their creator only (mode 0600).
+#'
+#' Locks belong to the process: a second `$lock()` on a mutex this process
+#' already holds (through any object of that name) is a
+#' `rustipc_error_already_locked` error, not a deadlock.
+#'
+#' @param name The mutex's name: letters and digits, starting with a letter,
+#'   at most 250 characters.  See [uid()] and [hash()].
+#' @param assert `NULL` opens the mutex or creates it; `"create"` is an error
+#'   (`rustipc_error_already_exists`) if it exists; `"exists"` is an error
+#'   (`rustipc_error_not_found`) if it does not.
+#' @param cleanup If `TRUE`, the mutex is removed when the R session ends
+#'   normally.  Otherwise it persists until `$remove()` (or a reboot).
+#' @param file Instead of `name`: the name is [hash()] of this file's
+#'   absolute, normalised path (the file need not exist and is never
+#'   touched).  Giving both `name` and `file` is an error.
+#' @return `mutex()` returns an object of class `c("rustipc_mutex",
+#'   "rustipc")` with:
+#' * `$name`: the name.
+#' * `$lock(shared = FALSE, timeout_ms = Inf)`: `TRUE` (invisibly when
+#'   `timeout_ms = Inf`) when locked, `FALSE` when `timeout_ms`
+#'   milliseconds passed first; `timeout_ms = 0` tries once.
+#' * `$unlock(warn = TRUE)`: `TRUE` (invisibly), or `FALSE` with a warning
+#'   (unless `warn = FALSE`) when this process does not hold the lock.
+#' * `$remove()`: `TRUE` if it removed the mutex, `FALSE` if it did not
+#'   exist.
+#'
+#' `with()` returns the value of `expr` (or of `alt_expr` on timeout),
+#' visible or invisible as it was.
+#' @family rustipc
+#' @export
+#' @examples
+#' tmp <- tempfile()
+#' mut <- mutex(file = tmp)
+#' print(mut)
+#'
+#' # An exclusive lock to write the file
+#' with(mut, writeLines("some data", tmp))
+#'
+#' # A shared lock to read it, giving up at once if it is locked
+#' with(mut, readLines(tmp), alt_expr = "busy", shared = TRUE, timeout_ms = 0)
+#'
+#' # Lock and unlock by hand, with a safeguard
+#' if (mut$lock(timeout_ms = 0)) {
+#'   local({
+#'     on.exit(mut$unlock())
+#'     writeLines("more data", tmp)
+#'   })
+#' }
+#'
+#' mut$remove()
+#' unlink(tmp)
+mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
+  name <- object_name(name, file, missing(name))
+  assert <- check_assert(assert)
+  cleanup <- check_flag(cleanup, "cleanup")
+  h <- .Call(wrap__rs_mutex_open, name, assert)
+  if (is.list(h)) rs_fail(h)
+  if (cleanup) register_cleanup("mutex", name)
+  structure(class = c("rustipc_mutex", "rustipc"), list(
+    name = name,
+    lock = function(shared = FALSE, timeout_ms = Inf) {
+      r <- .Call(wrap__rs_mutex_lock, h, check_flag(shared, "shared"), check_timeout(timeout_ms))
+      if (is.list(r)) rs_fail(r)
+      if (r && timeout_ms == Inf) invisible(r) else r
+    },
+    unlock = function(warn = TRUE) {
+      warn <- check_flag(warn, "warn")
+      r <- .Call(wrap__rs_mutex_unlock, h)
+      if (is.list(r)) rs_fail(r)
+      if (r) return(invisible(TRUE))
+      if (warn) warning(sprintf("mutex '%s' is not locked by this process.", name), call. = FALSE)
+      FALSE
+    },
+    remove = function() {
+      r <- .Call(wrap__rs_mutex_remove, h)
+      if (is.list(r)) rs_fail(r)
+      r
+    }
+  ))
+}
+
+#' @rdname mutex
+#' @param data A `mutex` object.
+#' @param expr The expression to evaluate, in the caller's frame, while
+#'   holding the lock.  The lock is released afterwards, also on error.
+#' @param alt_expr The expression to evaluate if the lock was not acquired
+#'   within `timeout_ms`.
+#' @param shared `FALSE` for an exclusive lock, `TRUE` for a shared one.
+#' @param timeout_ms How long to wait, in milliseconds: `0` tries once,
+#'   `Inf` (the default) waits until done.
+#' @param ... Not used.
+#' @export
+with.rustipc_mutex <- function(data, expr, alt_expr = NULL, shared = FALSE, timeout_ms = Inf, ...) {
+  env <- parent.frame()
+  if (!data$lock(shared = shared, timeout_ms = timeout_ms)) {
+    return(eval_visible(substitute(alt_expr), env))
+  }
+  on.exit(data$unlock(warn = FALSE))
+  eval_visible(substitute(expr), env)
+}

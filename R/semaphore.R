@@ -1,0 +1,82 @@
+#' A counter across processes
+#'
+#' A semaphore is a count that any process knowing its name can increase
+#' (`$post()`) or decrease (`$wait()`); it never goes below zero, so
+#' `$wait()` blocks while it is zero.  One `$post()` releases exactly one
+#' waiting process.  Use it to limit how many processes use a resource at
+#' once, or as a start signal.
+#'
+#' Every wait can be interrupted with Ctrl-C (an R `interrupt` condition,
+#' consuming nothing); any non-negative `timeout_ms` works.  The object keeps
+#' its OS handle, names of other kinds are a `rustipc_error_wrong_kind`
+#' error, and objects are readable and writable by their creator only.
+#'
+#' @inheritParams mutex
+#' @param value The initial count (a whole number from 0 to 2147483647) when
+#'   the semaphore is created; ignored when it exists.
+#' @return `semaphore()` returns an object of class
+#'   `c("rustipc_semaphore", "rustipc")` with:
+#' * `$name`: the name.
+#' * `$post()`: adds one; returns `TRUE` (invisibly).
+#' * `$wait(timeout_ms = Inf)`: takes one away; `TRUE` (invisibly when
+#'   `timeout_ms = Inf`), or `FALSE` when the count stayed zero for
+#'   `timeout_ms` milliseconds; `timeout_ms = 0` tries once.
+#' * `$remove()`: `TRUE` if it removed the semaphore, `FALSE` if it did not
+#'   exist.
+#'
+#' `with()` waits, then evaluates `expr` (it does not post back: it consumes
+#' one count), or `alt_expr` on timeout, keeping the visibility of the result.
+#' @family rustipc
+#' @export
+#' @examples
+#' sem <- semaphore()
+#' print(sem)
+#'
+#' sem$post()
+#' sem$wait(timeout_ms = 0)
+#' sem$wait(timeout_ms = 0)
+#'
+#' sem$post()
+#' with(sem, "success", "timed out", timeout_ms = 0)
+#' with(sem, "success", "timed out", timeout_ms = 0)
+#'
+#' sem$remove()
+semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, file = NULL) {
+  name <- object_name(name, file, missing(name))
+  assert <- check_assert(assert)
+  value <- check_whole(value, "value", 0, 2147483647)
+  cleanup <- check_flag(cleanup, "cleanup")
+  h <- .Call(wrap__rs_sem_open, name, assert, value)
+  if (is.list(h)) rs_fail(h)
+  if (cleanup) register_cleanup("semaphore", name)
+  structure(class = c("rustipc_semaphore", "rustipc"), list(
+    name = name,
+    post = function() {
+      r <- .Call(wrap__rs_sem_post, h)
+      if (is.list(r)) rs_fail(r)
+      invisible(r)
+    },
+    wait = function(timeout_ms = Inf) {
+      r <- .Call(wrap__rs_sem_wait, h, check_timeout(timeout_ms))
+      if (is.list(r)) rs_fail(r)
+      if (r && timeout_ms == Inf) invisible(r) else r
+    },
+    remove = function() {
+      r <- .Call(wrap__rs_sem_remove, h)
+      if (is.list(r)) rs_fail(r)
+      r
+    }
+  ))
+}
+
+#' @rdname semaphore
+#' @param data A `semaphore` object.
+#' @param expr The expression to evaluate, in the caller's frame, after a
+#'   successful wait.
+#' @param alt_expr The expression to evaluate if `timeout_ms` passed first.
+#' @export
+with.rustipc_semaphore <- function(data, expr, alt_expr = NULL, timeout_ms = Inf, ...) {
+  env <- parent.frame()
+  if (!data$wait(timeout_ms = timeout_ms)) return(eval_visible(substitute(alt_expr), env))
+  eval_visible(substitute(expr), env)
+}

@@ -1,0 +1,210 @@
+//! `lock()` / `unlock()`: locks on files, a drop-in for the filelock package.
+//!
+//! The lock is an OFD lock on the whole file (see [`crate::ofd`]): it
+//! conflicts with filelock's classic `fcntl` locks, reading or writing the
+//! file does not release it, a killed holder releases it, and a fork child
+//! does not inherit it.  The standard library's `File::lock` (and fs2/fs4)
+//! use `flock`, which would not exclude filelock's locks.
+//!
+//! Files are identified by (device, inode), so a symlink or another path to
+//! the same file is the same lock.  As in filelock, asking again in the same
+//! process for the same kind hands out another handle to the lock already
+//! held; it is released when every handle is unlocked or collected.
+
+use crate::error::{Error, Kind, Result};
+use crate::ofd::{self, LockFd};
+use crate::shm;
+use crate::wait::{Deadline, Interrupts, Outcome};
+use extendr_api::prelude::*;
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex, Weak};
+
+/// A lock held on one file; shared by every handle to it in this process.
+pub struct Held {
+    exclusive: bool,
+    fd: Arc<LockFd>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Closing the descriptor (when `fd` drops) releases the lock; unlock
+        // first anyway, in case a copy of the descriptor exists somewhere.
+        if let Some(fd) = self.fd.raw() {
+            let _ = ofd::unlock(fd);
+        }
+    }
+}
+
+/// What an R lock object holds: a handle, emptied by `unlock()`.
+pub struct LockHandle(Mutex<Option<Arc<Held>>>);
+
+static TABLE: Mutex<Option<HashMap<(u64, u64), Weak<Held>>>> = Mutex::new(None);
+
+fn kind_name(exclusive: bool) -> &'static str {
+    if exclusive {
+        "an exclusive"
+    } else {
+        "a shared"
+    }
+}
+
+/// Open `path` for locking; creates it (mode 0666 less umask) if missing.
+fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
+    let c = CString::new(path).map_err(|_| Error::new(Kind::InvalidArgument, "`path` contains a NUL byte"))?;
+    let flags = libc::O_CLOEXEC | libc::O_CREAT;
+    // SAFETY: open with a valid C string; the result is checked.
+    let mut fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_RDWR, 0o666) };
+    if fd < 0 && !exclusive {
+        let e = std::io::Error::last_os_error().raw_os_error();
+        if e == Some(libc::EACCES) || e == Some(libc::EROFS) {
+            // A shared lock only needs read access.
+            // SAFETY: as above.
+            fd = unsafe { libc::open(c.as_ptr(), libc::O_CLOEXEC | libc::O_RDONLY) };
+        }
+    }
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        let why = match e.raw_os_error() {
+            Some(libc::EISDIR) => "it is a directory".to_string(),
+            Some(libc::ENOENT) => "its directory does not exist".to_string(),
+            Some(libc::ENOTDIR) => "a part of its path is not a directory".to_string(),
+            Some(libc::EACCES) | Some(libc::EPERM) => format!("permission denied ({e})"),
+            _ => e.to_string(),
+        };
+        let mut err = Error::os(format!("cannot open lock file '{path}': {why}"), e);
+        err.message = format!("cannot open lock file '{path}': {why}");
+        return Err(err);
+    }
+    // SAFETY: fd is fresh and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Lock `path`.  Ok(None) when not acquired before the deadline.
+pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Option<Arc<Held>>> {
+    // On failure, timeout or interrupt `fd` is dropped here: nothing leaks.
+    let fd = open_file(path, exclusive)?;
+    let id = shm::file_id(fd.as_raw_fd())?;
+    {
+        let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
+        let table = table.get_or_insert_with(HashMap::new);
+        if let Some(held) = table.get(&id).and_then(Weak::upgrade) {
+            if held.fd.raw().is_some() {
+                if held.exclusive == exclusive {
+                    return Ok(Some(held));
+                }
+                return Err(Error::new(
+                    Kind::AlreadyLocked,
+                    format!(
+                        "'{path}' already has {} lock in this process; cannot also take {} lock",
+                        kind_name(held.exclusive),
+                        kind_name(exclusive)
+                    ),
+                ));
+            }
+        }
+    }
+    let out = ofd::lock(fd.as_raw_fd(), exclusive, deadline, interrupts).map_err(|e| {
+        let why = match e.raw_os_error() {
+            Some(libc::ENOLCK) | Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) => "the file system refuses locks",
+            Some(libc::EBADF) => "the file is not open for the access this kind of lock needs",
+            _ => "",
+        };
+        let mut err = Error::os(format!("cannot lock '{path}'"), e);
+        if !why.is_empty() {
+            err.message = format!("cannot lock '{path}': {why} ({})", err.message);
+        }
+        err
+    })?;
+    match out {
+        Outcome::Done => {}
+        Outcome::TimedOut => return Ok(None),
+        Outcome::Interrupted => return Err(Error::interrupted()),
+    }
+    let held = Arc::new(Held { exclusive, fd: LockFd::new(fd) });
+    let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
+    let table = table.get_or_insert_with(HashMap::new);
+    table.retain(|_, w| w.strong_count() > 0);
+    table.insert(id, Arc::downgrade(&held));
+    Ok(Some(held))
+}
+
+impl LockHandle {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Held>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Release this handle (the lock goes when its last handle goes).
+    pub fn unlock(&self) {
+        drop(self.slot().take());
+    }
+
+    /// Whether this handle still holds its lock (false in a fork child).
+    pub fn is_held(&self) -> bool {
+        self.slot().as_ref().map(|h| h.fd.raw().is_some()).unwrap_or(false)
+    }
+}
+
+fn get(x: &Robj) -> Result<&LockHandle> {
+    <&ExternalPtr<LockHandle>>::try_from(x)
+        .map(|p| &**p)
+        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc lock handle"))
+}
+
+/// A handle (external pointer), NULL on timeout, or an error list.
+#[extendr]
+fn rs_lock(path: &str, exclusive: bool, timeout_ms: f64) -> Robj {
+    match lock(path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
+        Ok(Some(held)) => ExternalPtr::new(LockHandle(Mutex::new(Some(held)))).into(),
+        Ok(None) => ().into(),
+        Err(e) => e.into(),
+    }
+}
+
+#[extendr]
+fn rs_unlock(h: Robj) -> Robj {
+    match get(&h) {
+        Ok(l) => {
+            l.unlock();
+            true.into()
+        }
+        Err(e) => e.into(),
+    }
+}
+
+#[extendr]
+fn rs_lock_is_held(h: Robj) -> Robj {
+    match get(&h) {
+        Ok(l) => l.is_held().into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// Whether any process holds a lock on `path` (for `ipc_objects()` and tests).
+#[extendr]
+fn rs_file_is_locked(path: &str) -> Robj {
+    let c = match CString::new(path) {
+        Ok(c) => c,
+        Err(_) => return Error::new(Kind::InvalidArgument, "`path` contains a NUL byte").into(),
+    };
+    // SAFETY: open with a valid C string; the result is checked and owned.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Error::last_os(format!("cannot open '{path}'")).into();
+    }
+    // SAFETY: fd is fresh.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    match ofd::is_locked(fd.as_raw_fd()) {
+        Ok(b) => b.into(),
+        Err(e) => Error::os(format!("cannot test '{path}'"), e).into(),
+    }
+}
+
+extendr_module! {
+    mod filelock;
+    fn rs_lock;
+    fn rs_unlock;
+    fn rs_lock_is_held;
+    fn rs_file_is_locked;
+}

@@ -1,0 +1,396 @@
+//! `msg_queue()`: a priority queue of text messages across processes.
+//!
+//! Layout of the object's body: a [`QHead`] (a robust process-shared mutex,
+//! counters and two futex words), then `max_count` slots of
+//! `SLOT_HEAD + 4 * max_nchar` bytes (a character takes at most 4 bytes in
+//! UTF-8, so `max_nchar` counts characters, not bytes).
+//!
+//! Why it cannot be wedged or corrupted by a killed peer:
+//! * the mutex is `PTHREAD_MUTEX_ROBUST`: if its holder dies, the next
+//!   locker gets `EOWNERDEAD`, recounts the slots ([`Queue::repair`]) and
+//!   marks it consistent.  It is held only for a copy, never while waiting;
+//! * a message becomes visible by one store (its slot's `state` turns FULL
+//!   after the text is written) and is consumed by one store (FREE after the
+//!   text is copied out), so a process killed anywhere affects at most the
+//!   message it was sending or receiving;
+//! * waiting uses raw futexes on two counters, not pthread condition
+//!   variables: glibc's process-shared condvar can block a signaller forever
+//!   when a waiter is killed, a futex keeps no state for a dead waiter.
+//!
+//! Delivery order: highest priority first, first in first out within a
+//! priority (each message carries a sequence number).
+
+use crate::error::{to_r, Error, Kind, Result};
+use crate::shm::{self, Assert, ObjKind};
+use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
+use extendr_api::prelude::*;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+const FREE: u32 = 0;
+const FULL: u32 = 1;
+const SLOT_HEAD: usize = 24;
+const HEAD_LEN: usize = 128;
+/// The largest queue file (1 GiB).
+const MAX_BYTES: usize = 1 << 30;
+
+#[repr(C)]
+struct QHead {
+    mutex: libc::pthread_mutex_t,
+    seq: AtomicU64,
+    count: AtomicU32,
+    max_count: AtomicU32,
+    max_nchar: AtomicU32,
+    slot_size: AtomicU32,
+    /// Futex words, bumped after every send / receive.
+    not_empty: AtomicU32,
+    not_full: AtomicU32,
+    /// How many processes wait on each (a hint: a killed waiter only costs a
+    /// spare wake-up call).
+    wait_empty: AtomicU32,
+    wait_full: AtomicU32,
+}
+
+#[repr(C)]
+struct SlotHead {
+    state: AtomicU32,
+    priority: AtomicU32,
+    seq: AtomicU64,
+    nbytes: AtomicU32,
+    nchars: AtomicU32,
+}
+
+const _: () = assert!(std::mem::size_of::<QHead>() <= HEAD_LEN);
+const _: () = assert!(std::mem::size_of::<SlotHead>() == SLOT_HEAD);
+
+pub struct Queue {
+    name: String,
+    obj: shm::Object,
+    max_count: u32,
+    max_nchar: u32,
+    slot_size: usize,
+}
+
+fn slot_size(max_nchar: u32) -> usize {
+    (SLOT_HEAD + 4 * max_nchar as usize).div_ceil(8) * 8
+}
+
+fn futex_wait(word: &AtomicU32, expected: u32, d: Duration) {
+    let ts = libc::timespec { tv_sec: d.as_secs() as libc::time_t, tv_nsec: d.subsec_nanos() as libc::c_long };
+    // SAFETY: the futex word lives in the shared mapping for as long as the
+    // call lasts; the timeout is a valid relative timespec.  Spurious returns
+    // (EINTR, EAGAIN) are fine: callers re-check.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, expected, &ts as *const libc::timespec, 0usize, 0u32);
+    }
+}
+
+fn futex_wake_all(word: &AtomicU32) {
+    // SAFETY: as above; FUTEX_WAKE only reads the address.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, i32::MAX, 0usize, 0usize, 0u32);
+    }
+}
+
+/// Holds the queue's mutex; unlocks on drop.
+struct Guard<'a>(&'a Queue);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we hold the mutex (Guard is only made after locking it).
+        unsafe { libc::pthread_mutex_unlock(self.0.mutex()) };
+    }
+}
+
+impl Queue {
+    fn head(&self) -> &QHead {
+        // SAFETY: the body starts with an initialised QHead (checked size).
+        unsafe { &*(self.obj.map.body() as *const QHead) }
+    }
+
+    fn mutex(&self) -> *mut libc::pthread_mutex_t {
+        self.obj.map.body() as *mut libc::pthread_mutex_t
+    }
+
+    fn slot(&self, i: usize) -> (&SlotHead, *mut u8) {
+        // SAFETY: i < max_count, and the file holds max_count slots (checked
+        // on open); slots are 8-byte aligned.
+        unsafe {
+            let p = self.obj.map.body().add(HEAD_LEN + i * self.slot_size);
+            (&*(p as *const SlotHead), p.add(SLOT_HEAD))
+        }
+    }
+
+    pub fn open(name: &str, assert: Assert, max_count: u32, max_nchar: u32) -> Result<Queue> {
+        if max_count == 0 || max_nchar == 0 {
+            return Err(Error::new(Kind::InvalidArgument, "`max_count` and `max_nchar` must be at least 1"));
+        }
+        let body_len = HEAD_LEN + max_count as usize * slot_size(max_nchar);
+        if body_len > MAX_BYTES {
+            return Err(Error::new(
+                Kind::InvalidArgument,
+                format!("a queue of {max_count} messages of {max_nchar} characters needs {body_len} bytes; the limit is {MAX_BYTES}"),
+            ));
+        }
+        let init = move |body: *mut u8| -> Result<()> {
+            // SAFETY: body is a fresh zeroed region of body_len bytes that no
+            // other process can see yet; the mutex attributes are
+            // initialised before use and destroyed after.
+            unsafe {
+                let head = &*(body as *const QHead);
+                head.max_count.store(max_count, Ordering::Relaxed);
+                head.max_nchar.store(max_nchar, Ordering::Relaxed);
+                head.slot_size.store(slot_size(max_nchar) as u32, Ordering::Relaxed);
+                let mut attr: libc::pthread_mutexattr_t = std::mem::zeroed();
+                libc::pthread_mutexattr_init(&mut attr);
+                libc::pthread_mutexattr_setpshared(&mut attr, libc::PTHREAD_PROCESS_SHARED);
+                libc::pthread_mutexattr_setrobust(&mut attr, libc::PTHREAD_MUTEX_ROBUST);
+                let rc = libc::pthread_mutex_init(body as *mut libc::pthread_mutex_t, &attr);
+                libc::pthread_mutexattr_destroy(&mut attr);
+                if rc != 0 {
+                    return Err(Error::os("pthread_mutex_init", std::io::Error::from_raw_os_error(rc)));
+                }
+            }
+            Ok(())
+        };
+        let obj = shm::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], body_len, &init)?;
+        // An existing queue keeps its own sizes; check the file matches them.
+        let h = obj.map.header();
+        let (mc, mn) = (h.params[0], h.params[1]);
+        let need = HEAD_LEN + mc as usize * slot_size(mn);
+        if mc == 0 || mn == 0 || obj.map.body_len() < need {
+            return Err(Error::new(Kind::WrongKind, format!("'{name}' is not a valid msg_queue")));
+        }
+        Ok(Queue { name: name.to_string(), obj, max_count: mc, max_nchar: mn, slot_size: slot_size(mn) })
+    }
+
+    /// After a holder died inside the mutex: make the counters agree with the
+    /// slots again.  Slot states are only ever FREE or FULL.
+    fn repair(&self) {
+        let mut count = 0;
+        let mut seq = self.head().seq.load(Ordering::Relaxed);
+        for i in 0..self.max_count as usize {
+            let (s, _) = self.slot(i);
+            match s.state.load(Ordering::Acquire) {
+                FULL => {
+                    count += 1;
+                    seq = seq.max(s.seq.load(Ordering::Relaxed) + 1);
+                }
+                FREE => {}
+                _ => s.state.store(FREE, Ordering::Release),
+            }
+        }
+        self.head().count.store(count, Ordering::Relaxed);
+        self.head().seq.store(seq, Ordering::Relaxed);
+    }
+
+    fn lock(&self, interrupts: Interrupts) -> Result<Option<Guard<'_>>> {
+        // SAFETY: the mutex was initialised by the creator (robust, shared).
+        let mut rc = unsafe { libc::pthread_mutex_trylock(self.mutex()) };
+        loop {
+            match rc {
+                0 => return Ok(Some(Guard(self))),
+                libc::EOWNERDEAD => {
+                    self.repair();
+                    // SAFETY: we hold the mutex in the EOWNERDEAD state.
+                    unsafe { libc::pthread_mutex_consistent(self.mutex()) };
+                    return Ok(Some(Guard(self)));
+                }
+                libc::EBUSY | libc::ETIMEDOUT | libc::EINTR => {}
+                e => {
+                    return Err(Error::os(
+                        format!("cannot lock msg_queue '{}'", self.name),
+                        std::io::Error::from_raw_os_error(e),
+                    ))
+                }
+            }
+            if rc == libc::ETIMEDOUT && interrupts.pending() {
+                return Ok(None);
+            }
+            let until = clock_after(libc::CLOCK_REALTIME, crate::wait::SLICE);
+            // SAFETY: valid mutex and timespec.
+            rc = unsafe { libc::pthread_mutex_timedlock(self.mutex(), &until) };
+        }
+    }
+
+    pub fn send(&self, msg: &str, priority: u32, deadline: Deadline, interrupts: Interrupts) -> Result<Outcome> {
+        let nchars = msg.chars().count();
+        if nchars > self.max_nchar as usize {
+            return Err(Error::new(
+                Kind::TooLong,
+                format!(
+                    "`msg` has {nchars} characters; msg_queue '{}' takes at most {} (its max_nchar)",
+                    self.name, self.max_nchar
+                ),
+            ));
+        }
+        let head = self.head();
+        loop {
+            let Some(guard) = self.lock(interrupts)? else { return Ok(Outcome::Interrupted) };
+            if head.count.load(Ordering::Relaxed) < self.max_count {
+                let free = (0..self.max_count as usize).find(|&i| self.slot(i).0.state.load(Ordering::Acquire) == FREE);
+                if let Some(i) = free {
+                    let (s, data) = self.slot(i);
+                    // SAFETY: the slot is FREE and we hold the mutex, so nobody
+                    // reads it; msg fits (nchars <= max_nchar, 4 bytes each).
+                    unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), data, msg.len()) };
+                    s.nbytes.store(msg.len() as u32, Ordering::Relaxed);
+                    s.nchars.store(nchars as u32, Ordering::Relaxed);
+                    s.priority.store(priority, Ordering::Relaxed);
+                    s.seq.store(head.seq.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+                    s.state.store(FULL, Ordering::Release); // the message exists from here
+                    head.count.fetch_add(1, Ordering::Relaxed);
+                    drop(guard);
+                    head.not_empty.fetch_add(1, Ordering::Release);
+                    if head.wait_empty.load(Ordering::Acquire) > 0 {
+                        futex_wake_all(&head.not_empty);
+                    }
+                    return Ok(Outcome::Done);
+                }
+                // count disagreed with the slots (cannot happen after repair);
+                // fix it and treat the queue as full this round.
+                self.repair();
+            }
+            let Some(slice) = deadline.next_slice() else { return Ok(Outcome::TimedOut) };
+            let seen = head.not_full.load(Ordering::Acquire);
+            head.wait_full.fetch_add(1, Ordering::AcqRel);
+            drop(guard);
+            futex_wait(&head.not_full, seen, slice);
+            let _ = head.wait_full.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
+            if interrupts.pending() {
+                return Ok(Outcome::Interrupted);
+            }
+        }
+    }
+
+    /// Ok(Ok(msg)), or Ok(Err(outcome)) when timed out or interrupted.
+    pub fn receive(&self, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<String, Outcome>> {
+        let head = self.head();
+        loop {
+            let Some(guard) = self.lock(interrupts)? else { return Ok(Err(Outcome::Interrupted)) };
+            if head.count.load(Ordering::Relaxed) > 0 {
+                let mut best: Option<(usize, u32, u64)> = None;
+                for i in 0..self.max_count as usize {
+                    let (s, _) = self.slot(i);
+                    if s.state.load(Ordering::Acquire) != FULL {
+                        continue;
+                    }
+                    let (p, q) = (s.priority.load(Ordering::Relaxed), s.seq.load(Ordering::Relaxed));
+                    if best.is_none_or(|(_, bp, bq)| p > bp || (p == bp && q < bq)) {
+                        best = Some((i, p, q));
+                    }
+                }
+                if let Some((i, _, _)) = best {
+                    let (s, data) = self.slot(i);
+                    let n = (s.nbytes.load(Ordering::Relaxed) as usize).min(self.slot_size - SLOT_HEAD);
+                    let mut bytes = vec![0u8; n];
+                    // SAFETY: the slot is FULL and we hold the mutex; n is
+                    // within the slot.
+                    unsafe { std::ptr::copy_nonoverlapping(data, bytes.as_mut_ptr(), n) };
+                    s.state.store(FREE, Ordering::Release); // consumed from here
+                    head.count.fetch_sub(1, Ordering::Relaxed);
+                    drop(guard);
+                    head.not_full.fetch_add(1, Ordering::Release);
+                    if head.wait_full.load(Ordering::Acquire) > 0 {
+                        futex_wake_all(&head.not_full);
+                    }
+                    return Ok(Ok(String::from_utf8_lossy(&bytes).into_owned()));
+                }
+                self.repair();
+            }
+            let Some(slice) = deadline.next_slice() else { return Ok(Err(Outcome::TimedOut)) };
+            let seen = head.not_empty.load(Ordering::Acquire);
+            head.wait_empty.fetch_add(1, Ordering::AcqRel);
+            drop(guard);
+            futex_wait(&head.not_empty, seen, slice);
+            let _ = head.wait_empty.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
+            if interrupts.pending() {
+                return Ok(Err(Outcome::Interrupted));
+            }
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        self.head().count.load(Ordering::Acquire)
+    }
+
+    pub fn remove(&self) -> Result<bool> {
+        self.obj.remove()
+    }
+}
+
+fn get(x: &Robj) -> Result<&Queue> {
+    <&ExternalPtr<Queue>>::try_from(x)
+        .map(|p| &**p)
+        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc msg_queue handle"))
+}
+
+#[extendr]
+fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64) -> Robj {
+    to_r(Assert::parse(assert).and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32)).map(ExternalPtr::new))
+}
+
+#[extendr]
+fn rs_mq_send(h: Robj, msg: &str, timeout_ms: f64, priority: f64) -> Robj {
+    crate::mutex::outcome_to_r(
+        get(&h).and_then(|q| q.send(msg, priority as u32, Deadline::from_ms(timeout_ms), Interrupts::Check)),
+    )
+}
+
+/// The message, NULL on timeout, or an error list.
+#[extendr]
+fn rs_mq_receive(h: Robj, timeout_ms: f64) -> Robj {
+    match get(&h).and_then(|q| q.receive(Deadline::from_ms(timeout_ms), Interrupts::Check)) {
+        Ok(Ok(msg)) => msg.into(),
+        Ok(Err(Outcome::Interrupted)) => Error::interrupted().into(),
+        Ok(Err(_)) => ().into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// c(count, max_count, max_nchar) as integers.
+#[extendr]
+fn rs_mq_info(h: Robj) -> Robj {
+    to_r(get(&h).map(|q| vec![q.count() as i32, q.max_count as i32, q.max_nchar as i32]))
+}
+
+#[extendr]
+fn rs_mq_remove(h: Robj) -> Robj {
+    to_r(get(&h).and_then(|q| q.remove()))
+}
+
+extendr_module! {
+    mod msg_queue;
+    fn rs_mq_open;
+    fn rs_mq_send;
+    fn rs_mq_receive;
+    fn rs_mq_info;
+    fn rs_mq_remove;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_fifo_and_limits() {
+        let name = format!("mqtest{}", std::process::id());
+        let q = Queue::open(&name, Assert::Create, 4, 3).unwrap();
+        let d = Deadline::Now;
+        let i = Interrupts::Ignore;
+        assert_eq!(q.send("a", 0, d, i).unwrap(), Outcome::Done);
+        assert_eq!(q.send("b", 5, d, i).unwrap(), Outcome::Done);
+        assert_eq!(q.send("c", 0, d, i).unwrap(), Outcome::Done);
+        assert_eq!(q.send("éèê", 5, d, i).unwrap(), Outcome::Done);
+        assert_eq!(q.send("x", 9, d, i).unwrap(), Outcome::TimedOut);
+        assert_eq!(q.send("abcd", 0, d, i).err().unwrap().kind, Kind::TooLong);
+        assert_eq!(q.count(), 4);
+        let got: Vec<String> = (0..4).map(|_| q.receive(d, i).unwrap().unwrap()).collect();
+        assert_eq!(got, vec!["b", "éèê", "a", "c"]);
+        assert_eq!(q.receive(d, i).unwrap(), Err(Outcome::TimedOut));
+        // The sizes of an existing queue win.
+        let q2 = Queue::open(&name, Assert::None, 100, 100).unwrap();
+        assert_eq!((q2.max_count, q2.max_nchar), (4, 3));
+        assert!(q.remove().unwrap());
+    }
+}

@@ -46,3 +46,21 @@ in_child <- function(fun, args = list(), timeout = 60) {
 skip_if_no_timing <- function() {
   skip_on_cran()
 }
+
+# How many threads of process `pid` are waiting for a file lock or mutex.
+lock_waiters <- function(pid) {
+  tasks <- list.files(sprintf("/proc/%d/task", pid), full.names = TRUE)
+  comm <- vapply(tasks, function(t) tryCatch(readLines(file.path(t, "comm"), warn = FALSE)[1],
+                                             error = function(e) ""), "")
+  sum(comm == "rustipc-lock")
+}
+
+# Whether process `pid` is blocked in a rustipc wait: a thread waiting for
+# an OFD lock (mutex, lock()), or the main thread asleep on a futex
+# (semaphore, msg_queue).
+blocked_in_wait <- function(pid) {
+  if (lock_waiters(pid) > 0) return(TRUE)
+  wchan <- tryCatch(readLines(sprintf("/proc/%d/wchan", pid), warn = FALSE)[1],
+                    error = function(e) "")
+  grepl("futex", wchan)
+}

@@ -40,7 +40,9 @@ impl Drop for Held {
 /// What an R lock object holds: a handle, emptied by `unlock()`.
 pub struct LockHandle(Mutex<Option<Arc<Held>>>);
 
-static TABLE: Mutex<Option<HashMap<(u64, u64), Weak<Held>>>> = Mutex::new(None);
+/// (device, inode) -> the lock this process holds on that file.
+type Table = HashMap<(u64, u64), Weak<Held>>;
+static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
 fn kind_name(exclusive: bool) -> &'static str {
     if exclusive {

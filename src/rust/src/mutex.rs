@@ -42,7 +42,8 @@ pub struct MutexShared {
 /// What an R mutex object holds.
 pub struct MutexRef(Arc<MutexShared>);
 
-static TABLE: Mutex<Option<HashMap<String, Weak<MutexShared>>>> = Mutex::new(None);
+type Table = HashMap<String, Weak<MutexShared>>;
+static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
 impl MutexShared {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

@@ -47,13 +47,19 @@
 #' print(lck)
 #' unlink(path)
 lock <- function(path, exclusive = TRUE, timeout = Inf) {
-  path <- file_key(check_string(path, "path"))
-  exclusive <- check_flag(exclusive, "exclusive")
-  timeout <- check_timeout(timeout, "timeout")
-  h <- .Call(wrap__rs_lock, path, exclusive, timeout)
+  # Hot path: the checks are inlined; check_*() only run to raise the error.
+  if (!is.character(path) || length(path) != 1L || is.na(path)) check_string(path, "path")
+  if (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive)) {
+    check_flag(exclusive, "exclusive")
+  }
+  if (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0) {
+    check_timeout(timeout, "timeout")
+  }
+  # The native side makes the path absolute and resolves its directory.
+  h <- .Call(wrap__rs_lock, enc2native(path.expand(path)), exclusive, as.double(timeout))
   if (is.null(h)) return(NULL)
   if (is.list(h)) rs_fail(h)
-  structure(class = "rustipc_lock", list(handle = h, path = path, exclusive = exclusive))
+  structure(class = "rustipc_lock", list(handle = h))
 }
 
 #' @rdname lock
@@ -70,7 +76,8 @@ unlock <- function(lock) {
 
 #' @export
 print.rustipc_lock <- function(x, ...) {
-  held <- .Call(wrap__rs_lock_is_held, x$handle)
-  cat(if (isTRUE(held)) "Lock" else "Unlocked lock", " on \u2018", x$path, "\u2019\n", sep = "")
+  info <- .Call(wrap__rs_lock_info, x$handle)
+  if (!is.null(info$kind)) rs_fail(info)
+  cat(if (isTRUE(info$held)) "Lock" else "Unlocked lock", " on \u2018", info$path, "\u2019\n", sep = "")
   invisible(x)
 }

@@ -74,14 +74,23 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
   structure(class = c("rustipc_msg_queue", "rustipc"), list(
     name = name,
     send = function(msg, timeout_ms = Inf, priority = 0) {
-      msg <- check_string(msg, "msg")
-      r <- .Call(wrap__rs_mq_send, h, msg, check_timeout(timeout_ms),
-                 check_whole(priority, "priority", 0, 2147483647))
+      if (!is.character(msg) || length(msg) != 1L || is.na(msg)) check_string(msg, "msg")
+      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
+        check_timeout(timeout_ms)
+      }
+      if (!is.numeric(priority) || length(priority) != 1L || is.na(priority) ||
+          priority != trunc(priority) || priority < 0 || priority > 2147483647) {
+        check_whole(priority, "priority", 0, 2147483647)
+      }
+      r <- .Call(wrap__rs_mq_send, h, enc2utf8(msg), as.double(timeout_ms), as.double(priority))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     receive = function(timeout_ms = Inf) {
-      r <- .Call(wrap__rs_mq_receive, h, check_timeout(timeout_ms))
+      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
+        check_timeout(timeout_ms)
+      }
+      r <- .Call(wrap__rs_mq_receive, h, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       r
     },

@@ -77,15 +77,21 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   structure(class = c("rustipc_mutex", "rustipc"), list(
     name = name,
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      r <- .Call(wrap__rs_mutex_lock, h, check_flag(shared, "shared"), check_timeout(timeout_ms))
+      # Hot path: the checks are inlined; the check_*() helpers only run to
+      # raise the error.
+      if (!is.logical(shared) || length(shared) != 1L || is.na(shared)) check_flag(shared, "shared")
+      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
+        check_timeout(timeout_ms)
+      }
+      r <- .Call(wrap__rs_mutex_lock, h, shared, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     unlock = function(warn = TRUE) {
-      warn <- check_flag(warn, "warn")
       r <- .Call(wrap__rs_mutex_unlock, h)
       if (is.list(r)) rs_fail(r)
       if (r) return(invisible(TRUE))
+      warn <- check_flag(warn, "warn")
       if (warn) warning(sprintf("mutex '%s' is not locked by this process.", name), call. = FALSE)
       FALSE
     },

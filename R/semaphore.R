@@ -57,7 +57,10 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
       invisible(r)
     },
     wait = function(timeout_ms = Inf) {
-      r <- .Call(wrap__rs_sem_wait, h, check_timeout(timeout_ms))
+      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
+        check_timeout(timeout_ms)
+      }
+      r <- .Call(wrap__rs_sem_wait, h, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },

@@ -17,15 +17,15 @@ add("hash(\"some/path\")", rate(loop(hash("some/path")), N))
 
 m <- mutex()
 pair <- rate(loop({ m$lock(); m$unlock() }), N)
-add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty calls", (2 / noop) / (1 / pair)))
-m$remove()
+add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty calls", noop / (2 * pair)))
+invisible(m$remove())
 s <- semaphore()
 add("semaphore $post() + $wait()", rate(loop({ s$post(); s$wait() }), N))
-s$remove()
+invisible(s$remove())
 q <- msg_queue()
 msg <- strrep("x", 100)
 add("msg_queue $send() + $receive(), 100 chars", rate(loop({ q$send(msg); q$receive() }), N))
-q$remove()
+invisible(q$remove())
 path <- tempfile()
 ours <- rate(loop(unlock(lock(path))), 50000)
 theirs <- if (requireNamespace("filelock", quietly = TRUE))
@@ -39,11 +39,11 @@ p <- callr::r_bg(function(a, b) {
   a <- rustipc::msg_queue(a); b <- rustipc::msg_queue(b)
   repeat { m <- a$receive(); if (m == "STOP") break; b$send(m) }
 }, list(a$name, b$name), libpath = .libPaths())
-pp <- function(n) for (i in seq_len(n)) { a$send(msg); b$receive() }
+pp <- function(n = 1) for (i in seq_len(n)) { a$send(msg); b$receive() }
 rt <- rate(pp, 20000)
 a$send("STOP"); p$wait(10000)
 add("msg_queue ping-pong round trips (2 processes)", rt, sprintf("%.1f us per round trip", 1e6 / rt))
-a$remove(); b$remove()
+invisible(c(a$remove(), b$remove()))
 
 # Semaphore ping-pong.
 a <- semaphore(); b <- semaphore()
@@ -54,35 +54,38 @@ p <- callr::r_bg(function(a, b, n) {
 sp <- rate(function(n = 1) for (i in seq_len(n)) { a$post(); b$wait() }, 20000)
 p$wait(10000)
 add("semaphore ping-pong round trips (2 processes)", sp, sprintf("%.1f us per round trip", 1e6 / sp))
-a$remove(); b$remove()
+invisible(c(a$remove(), b$remove()))
 
 # Hand-off latency: a waiter in another process blocked in lock(); we note
 # the time just before releasing, it notes the time it got the lock.
-handoff <- function(kind) {
-  path <- tempfile(); m <- mutex(); go <- semaphore(); k <- 41
-  p <- callr::r_bg(function(kind, name, path, go, k) {
-    m <- rustipc::mutex(name); go <- rustipc::semaphore(go)
+handoff <- function(kind, k = 41) {
+  path <- tempfile(); m <- mutex(); sems <- list(start = semaphore(), ready = semaphore(), fin = semaphore())
+  take <- function() if (kind == "mutex") m$lock() else if (kind == "rustipc") rustipc::lock(path) else filelock::lock(path)
+  give <- function(l) if (kind == "mutex") m$unlock() else if (kind == "rustipc") rustipc::unlock(l) else filelock::unlock(l)
+  p <- callr::r_bg(function(kind, name, path, sems, k) {
+    m <- rustipc::mutex(name); s <- lapply(sems, rustipc::semaphore)
     got <- numeric(k)
     for (i in seq_len(k)) {
-      go$post()
-      if (kind == "mutex") { m$lock(); got[i] <- as.numeric(Sys.time()); m$unlock() }
-      else if (kind == "rustipc") { l <- rustipc::lock(path); got[i] <- as.numeric(Sys.time()); rustipc::unlock(l) }
-      else { l <- filelock::lock(path); got[i] <- as.numeric(Sys.time()); filelock::unlock(l) }
+      s$start$wait(); s$ready$post()
+      l <- if (kind == "mutex") m$lock() else if (kind == "rustipc") rustipc::lock(path) else filelock::lock(path)
+      got[i] <- as.numeric(Sys.time())
+      if (kind == "mutex") m$unlock() else if (kind == "rustipc") rustipc::unlock(l) else filelock::unlock(l)
+      s$fin$post()
     }
     got
-  }, list(kind, m$name, path, go$name, k), libpath = .libPaths())
+  }, list(kind, m$name, path, lapply(sems, `[[`, "name"), k), libpath = .libPaths())
   rel <- numeric(k)
   for (i in seq_len(k)) {
-    if (kind == "mutex") m$lock() else l <- if (kind == "rustipc") rustipc::lock(path) else filelock::lock(path)
-    go$wait()
-    Sys.sleep(0.02) # let the waiter block
+    l <- take(); sems$start$post(); sems$ready$wait()
+    Sys.sleep(0.02) # let the waiter block in the kernel
     rel[i] <- as.numeric(Sys.time())
-    if (kind == "mutex") m$unlock() else if (kind == "rustipc") rustipc::unlock(l) else filelock::unlock(l)
-    Sys.sleep(0.005)
+    give(l)
+    sems$fin$wait()
   }
   p$wait(30000)
   d <- (p$get_result() - rel) * 1e6
-  m$remove(); go$remove(); unlink(path)
+  invisible(c(m$remove(), vapply(sems, function(s) s$remove(), TRUE)))
+  unlink(path)
   d[-1]
 }
 for (kind in c("mutex", "rustipc", "filelock")) {
@@ -91,5 +94,6 @@ for (kind in c("mutex", "rustipc", "filelock")) {
       NA, sprintf("median %.0f us, 90th percentile %.0f us", median(d), quantile(d, 0.9)))
 }
 
+options(width = 200)
 tab <- do.call(rbind, rows)
 print(tab, row.names = FALSE, right = FALSE)

@@ -37,8 +37,31 @@ impl Drop for Held {
     }
 }
 
-/// What an R lock object holds: a handle, emptied by `unlock()`.
-pub struct LockHandle(Mutex<Option<Arc<Held>>>);
+/// What an R lock object holds: a handle, emptied by `unlock()`, and the
+/// absolute path it was asked for.
+pub struct LockHandle {
+    held: Mutex<Option<Arc<Held>>>,
+    path: String,
+}
+
+/// `path` made absolute, with its directory resolved (symlinks, `..`) but
+/// not the file itself, which may not exist yet.
+pub fn absolute(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(d) => d.join(p),
+            Err(_) => p.to_path_buf(),
+        }
+    };
+    let resolved = match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir).map(|d| d.join(name)).unwrap_or(abs),
+        _ => abs,
+    };
+    resolved.to_string_lossy().into_owned()
+}
 
 /// (device, inode) -> the lock this process holds on that file.
 type Table = HashMap<(u64, u64), Weak<Held>>;
@@ -134,7 +157,7 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
 
 impl LockHandle {
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Held>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Release this handle (the lock goes when its last handle goes).
@@ -157,8 +180,9 @@ fn get(x: &Robj) -> Result<&LockHandle> {
 /// A handle (external pointer), NULL on timeout, or an error list.
 #[extendr]
 fn rs_lock(path: &str, exclusive: bool, timeout_ms: f64) -> Robj {
-    match lock(path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
-        Ok(Some(held)) => ExternalPtr::new(LockHandle(Mutex::new(Some(held)))).into(),
+    let path = absolute(path);
+    match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
+        Ok(Some(held)) => ExternalPtr::new(LockHandle { held: Mutex::new(Some(held)), path }).into(),
         Ok(None) => ().into(),
         Err(e) => e.into(),
     }
@@ -175,10 +199,11 @@ fn rs_unlock(h: Robj) -> Robj {
     }
 }
 
+/// list(held, path) for print().
 #[extendr]
-fn rs_lock_is_held(h: Robj) -> Robj {
+fn rs_lock_info(h: Robj) -> Robj {
     match get(&h) {
-        Ok(l) => l.is_held().into(),
+        Ok(l) => list!(held = l.is_held(), path = l.path.clone()).into(),
         Err(e) => e.into(),
     }
 }
@@ -207,6 +232,6 @@ extendr_module! {
     mod filelock;
     fn rs_lock;
     fn rs_unlock;
-    fn rs_lock_is_held;
+    fn rs_lock_info;
     fn rs_file_is_locked;
 }

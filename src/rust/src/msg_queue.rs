@@ -22,7 +22,8 @@
 
 use crate::error::{to_r, Error, Kind, Result};
 use crate::shm::{self, Assert, ObjKind};
-use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
+use crate::robust::{init_robust, robust_lock, unlock_raw};
+use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -97,8 +98,8 @@ struct Guard<'a>(&'a Queue);
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        // SAFETY: we hold the mutex (Guard is only made after locking it).
-        unsafe { libc::pthread_mutex_unlock(self.0.mutex()) };
+        // Guard is only made after locking the mutex.
+        unlock_raw(self.0.mutex());
     }
 }
 
@@ -133,25 +134,15 @@ impl Queue {
             ));
         }
         let init = move |body: *mut u8| -> Result<()> {
-            // SAFETY: body is a fresh zeroed region of body_len bytes that no
-            // other process can see yet; the mutex attributes are
-            // initialised before use and destroyed after.
+            // SAFETY: body is a fresh zeroed region of body_len bytes, starting
+            // with a QHead, that no other process can see yet.
             unsafe {
                 let head = &*(body as *const QHead);
                 head.max_count.store(max_count, Ordering::Relaxed);
                 head.max_nchar.store(max_nchar, Ordering::Relaxed);
                 head.slot_size.store(slot_size(max_nchar) as u32, Ordering::Relaxed);
-                let mut attr: libc::pthread_mutexattr_t = std::mem::zeroed();
-                libc::pthread_mutexattr_init(&mut attr);
-                libc::pthread_mutexattr_setpshared(&mut attr, libc::PTHREAD_PROCESS_SHARED);
-                libc::pthread_mutexattr_setrobust(&mut attr, libc::PTHREAD_MUTEX_ROBUST);
-                let rc = libc::pthread_mutex_init(body as *mut libc::pthread_mutex_t, &attr);
-                libc::pthread_mutexattr_destroy(&mut attr);
-                if rc != 0 {
-                    return Err(Error::os("pthread_mutex_init", std::io::Error::from_raw_os_error(rc)));
-                }
             }
-            Ok(())
+            init_robust(body as *mut libc::pthread_mutex_t)
         };
         let obj = shm::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], body_len, &init)?;
         // An existing queue keeps its own sizes; check the file matches them.
@@ -184,32 +175,13 @@ impl Queue {
         self.head().seq.store(seq, Ordering::Relaxed);
     }
 
+    /// Lock the queue's mutex (held only for a copy, so no deadline);
+    /// None when interrupted.
     fn lock(&self, interrupts: Interrupts) -> Result<Option<Guard<'_>>> {
-        // SAFETY: the mutex was initialised by the creator (robust, shared).
-        let mut rc = unsafe { libc::pthread_mutex_trylock(self.mutex()) };
-        loop {
-            match rc {
-                0 => return Ok(Some(Guard(self))),
-                libc::EOWNERDEAD => {
-                    self.repair();
-                    // SAFETY: we hold the mutex in the EOWNERDEAD state.
-                    unsafe { libc::pthread_mutex_consistent(self.mutex()) };
-                    return Ok(Some(Guard(self)));
-                }
-                libc::EBUSY | libc::ETIMEDOUT | libc::EINTR => {}
-                e => {
-                    return Err(Error::os(
-                        format!("cannot lock msg_queue '{}'", self.name),
-                        std::io::Error::from_raw_os_error(e),
-                    ))
-                }
-            }
-            if rc == libc::ETIMEDOUT && interrupts.pending() {
-                return Ok(None);
-            }
-            let until = clock_after(libc::CLOCK_REALTIME, crate::wait::SLICE);
-            // SAFETY: valid mutex and timespec.
-            rc = unsafe { libc::pthread_mutex_timedlock(self.mutex(), &until) };
+        match robust_lock(self.mutex(), Deadline::Never, interrupts, &|| self.repair()) {
+            Ok(Outcome::Done) => Ok(Some(Guard(self))),
+            Ok(_) => Ok(None),
+            Err(e) => Err(Error::os(format!("cannot lock msg_queue '{}'", self.name), e)),
         }
     }
 

@@ -1,0 +1,70 @@
+//! Robust, process-shared pthread mutexes: the building block of
+//! [`crate::mutex`] and [`crate::msg_queue`].
+//!
+//! `PTHREAD_MUTEX_ROBUST` makes the kernel mark a mutex "owner died" when
+//! its owner exits while holding it, and wake a waiter, who gets
+//! `EOWNERDEAD`, repairs what the dead owner may have left half done, and
+//! marks the mutex consistent.  Written with the `libc` crate: raw_sync's
+//! mutex is not robust and its timed waits fail with EINVAL (it forgets to
+//! carry nanoseconds into seconds; see [`crate::wait::clock_after`]).
+
+use crate::error::{Error, Result};
+use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
+
+pub(crate) fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
+    // SAFETY: `m` points into a fresh private mapping; the attributes are
+    // initialised before use and destroyed after.
+    unsafe {
+        let mut attr: libc::pthread_mutexattr_t = std::mem::zeroed();
+        libc::pthread_mutexattr_init(&mut attr);
+        libc::pthread_mutexattr_setpshared(&mut attr, libc::PTHREAD_PROCESS_SHARED);
+        libc::pthread_mutexattr_setrobust(&mut attr, libc::PTHREAD_MUTEX_ROBUST);
+        let rc = libc::pthread_mutex_init(m, &attr);
+        libc::pthread_mutexattr_destroy(&mut attr);
+        if rc != 0 {
+            return Err(Error::os("pthread_mutex_init", std::io::Error::from_raw_os_error(rc)));
+        }
+    }
+    Ok(())
+}
+
+/// Lock a robust mutex, waiting until `deadline` in interruptible slices.
+/// `m` must point at an initialised robust mutex in a live mapping (hence
+/// crate-private: callers pass pointers into their own objects).
+/// `on_owner_died` runs (with the mutex
+/// held) when the previous owner died holding it.
+pub(crate) fn robust_lock(
+    m: *mut libc::pthread_mutex_t,
+    deadline: Deadline,
+    interrupts: Interrupts,
+    on_owner_died: &dyn Fn(),
+) -> std::io::Result<Outcome> {
+    // SAFETY: `m` is an initialised robust mutex in a live mapping.
+    let mut rc = unsafe { libc::pthread_mutex_trylock(m) };
+    loop {
+        match rc {
+            0 => return Ok(Outcome::Done),
+            libc::EOWNERDEAD => {
+                on_owner_died();
+                // SAFETY: we hold `m` in the owner-died state.
+                unsafe { libc::pthread_mutex_consistent(m) };
+                return Ok(Outcome::Done);
+            }
+            libc::EBUSY | libc::ETIMEDOUT | libc::EINTR => {}
+            e => return Err(std::io::Error::from_raw_os_error(e)),
+        }
+        if rc == libc::ETIMEDOUT && interrupts.pending() {
+            return Ok(Outcome::Interrupted);
+        }
+        let Some(slice) = deadline.next_slice() else { return Ok(Outcome::TimedOut) };
+        let until = clock_after(libc::CLOCK_REALTIME, slice);
+        // SAFETY: valid mutex and timespec.
+        rc = unsafe { libc::pthread_mutex_timedlock(m, &until) };
+    }
+}
+
+pub(crate) fn unlock_raw(m: *mut libc::pthread_mutex_t) {
+    // SAFETY: called only on a mutex this thread holds.
+    unsafe { libc::pthread_mutex_unlock(m) };
+}
+

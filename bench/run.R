@@ -77,7 +77,7 @@ handoff <- function(kind, k = 41) {
   rel <- numeric(k)
   for (i in seq_len(k)) {
     l <- take(); sems$start$post(); sems$ready$wait()
-    Sys.sleep(0.02) # let the waiter block in the kernel
+    Sys.sleep(0.002) # let the waiter block in the kernel
     rel[i] <- as.numeric(Sys.time())
     give(l)
     sems$fin$wait()

@@ -350,3 +350,21 @@ mod tests {
         assert!(!b.remove().unwrap());
     }
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn mutex_speed() {
+        let name = format!("mutexbench{}", std::process::id());
+        let m = open(&name, Assert::Create).unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..100_000 {
+            m.lock(true, Deadline::Never, Interrupts::Ignore).unwrap();
+            m.unlock().unwrap();
+        }
+        eprintln!("mutex lock+unlock: {:?} per pair", t.elapsed() / 100_000);
+        m.remove().unwrap();
+    }
+}

@@ -31,10 +31,18 @@ test-rust:
 test-r:
 	NOT_CRAN=true $(RSCRIPT) tools/run-tests.R
 
+# The tarball carries every crate (tools/vendor.sh), so it installs with the
+# network disabled; that is checked here with `unshare -n`.
 check:
-	rm -rf rustipc_*.tar.gz rustipc.Rcheck
-	R_LIBS=$(R_LIB) R CMD build .
-	R_LIBS=$(R_LIB) R CMD check --no-manual rustipc_*.tar.gz
+	rm -rf rustipc_*.tar.gz rustipc.Rcheck .offline-lib
+	bash tools/vendor.sh
+	R_LIBS=$(R_LIB) R CMD build . ; rc=$$?; rm -f src/rust/vendor.tar.xz src/rust/vendor-config.toml; exit $$rc
+	@size=$$(stat -c %s rustipc_*.tar.gz); echo "tarball: $$size bytes"; [ $$size -lt 5000000 ]
+	mkdir -p .offline-lib && unshare -n R CMD INSTALL --library=.offline-lib rustipc_*.tar.gz
+	R_LIBS=.offline-lib Rscript -e 'stopifnot(nchar(rustipc::uid()) == 11); cat("offline install works\n")'
+	rm -rf .offline-lib
+	R_LIBS=$(R_LIB) R_PROFILE_USER=$(CURDIR)/tools/check-profile.R _R_CHECK_CRAN_INCOMING_REMOTE_=false \
+	  R CMD check --as-cran --no-manual rustipc_*.tar.gz
 	@if grep -Eq "^Status:.*(ERROR|WARNING)" rustipc.Rcheck/00check.log; then \
 	  echo "R CMD check reported an ERROR or WARNING"; exit 1; fi
 

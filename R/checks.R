@@ -56,7 +56,7 @@ check_whole <- function(x, arg, lo, hi) {
 
 check_name <- function(name, arg = "name") {
   name <- check_string(name, arg)
-  if (!grepl("^[A-Za-z][A-Za-z0-9]{0,249}$", name)) {
+  if (!grepl("^[A-Za-z][A-Za-z0-9]{0,249}$", name, perl = TRUE)) {
     invalid(arg, "letters and digits only, starting with a letter, at most 250 characters", name)
   }
   name

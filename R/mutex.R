@@ -88,10 +88,10 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     unlock = function(warn = TRUE) {
+      if (!is.logical(warn) || length(warn) != 1L || is.na(warn)) check_flag(warn, "warn")
       r <- .Call(wrap__rs_mutex_unlock, h)
       if (is.list(r)) rs_fail(r)
       if (r) return(invisible(TRUE))
-      warn <- check_flag(warn, "warn")
       if (warn) warning(sprintf("mutex '%s' is not locked by this process.", name), call. = FALSE)
       FALSE
     },

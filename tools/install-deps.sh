@@ -12,6 +12,9 @@ command -v R >/dev/null 2>&1 || need+=(r-base-dev)
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+# R CMD check --as-cran wants these two.
+command -v checkbashisms >/dev/null 2>&1 || need+=(devscripts)
+command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 for p in testthat callr filelock roxygen2 knitr rmarkdown; do
   if command -v Rscript >/dev/null 2>&1 &&
      Rscript -e "quit(status = !requireNamespace('$p', quietly = TRUE))" >/dev/null 2>&1; then

@@ -371,7 +371,81 @@ fn rs_remove_name(name: &str, kind: &str) -> extendr_api::Robj {
     crate::error::to_r(r)
 }
 
+/// One row of `ipc_objects()`.
+pub struct Listed {
+    pub name: String,
+    pub kind: String,
+    pub size: f64,
+    pub modified: f64,
+    pub locked: Option<bool>,
+}
+
+/// The rustipc objects in /dev/shm this user can see.  `kind` is "mutex",
+/// "semaphore", "msg_queue", "partial" (a creator's temporary file left by a
+/// crash) or "unreadable".
+pub fn list_objects() -> Result<Vec<Listed>> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let dir = std::fs::read_dir(DIR).map_err(|e| Error::os(format!("cannot list {DIR}"), e))?;
+    let mut out = Vec::new();
+    for entry in dir.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let (name, partial) = if let Some(n) = file.strip_prefix(PREFIX) {
+            (n.to_string(), false)
+        } else if file.starts_with("ripc~") {
+            (file.clone(), true)
+        } else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else { continue };
+        let mut kind = if partial { "partial".to_string() } else { "unreadable".to_string() };
+        let mut locked = None;
+        if !partial {
+            let mut buf = [0u8; HEADER_LEN];
+            if let Ok(mut f) = std::fs::File::open(entry.path()) {
+                if f.read_exact(&mut buf).is_ok() && buf[..8] == MAGIC {
+                    let k = u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]);
+                    if let Some(k) = ObjKind::from_u32(k) {
+                        kind = k.label().to_string();
+                        if k == ObjKind::Mutex {
+                            locked = crate::mutex::is_locked(&name).ok();
+                        }
+                    }
+                }
+            }
+        }
+        out.push(Listed { name, kind, size: meta.size() as f64, modified: meta.mtime() as f64, locked });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// `ipc_objects()` as a list of columns.
+#[extendr_api::extendr]
+fn rs_objects() -> extendr_api::Robj {
+    use extendr_api::prelude::*;
+    match list_objects() {
+        Ok(rows) => {
+            let name: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+            let kind: Vec<String> = rows.iter().map(|r| r.kind.clone()).collect();
+            let size: Vec<f64> = rows.iter().map(|r| r.size).collect();
+            let modified: Vec<f64> = rows.iter().map(|r| r.modified).collect();
+            let locked: Vec<Rbool> = rows
+                .iter()
+                .map(|r| match r.locked {
+                    Some(true) => Rbool::true_value(),
+                    Some(false) => Rbool::false_value(),
+                    None => Rbool::na_value(),
+                })
+                .collect();
+            list!(name = name, kind = kind, size = size, modified = modified, locked = locked).into()
+        }
+        Err(e) => e.into(),
+    }
+}
+
 extendr_api::extendr_module! {
     mod shm;
     fn rs_remove_name;
+    fn rs_objects;
 }

@@ -1,0 +1,163 @@
+# make soak: a chaos soak of every primitive at once.
+#
+# A supervisor starts worker processes that, at random, lock and unlock a
+# mutex (shared and exclusive), wait on and post a semaphore, send and
+# receive on a queue (random priorities and sizes) and take a file lock, all
+# with random timeouts.  The supervisor kills random workers with SIGKILL or
+# SIGINT and starts new ones, checks after every kill that each primitive is
+# still usable, and in the end checks the invariants and prints a summary.
+# SOAK_SECONDS (default 300) sets the length; exit status 1 on any violation.
+suppressPackageStartupMessages(library(rustipc))
+secs <- as.numeric(Sys.getenv("SOAK_SECONDS", "300"))
+nworkers <- as.integer(Sys.getenv("SOAK_WORKERS", "4"))
+set.seed(as.integer(Sys.time()))
+shm_before <- list.files("/dev/shm", pattern = "^ripc[-~]")
+dir <- tempfile("rustipc-soak-")
+dir.create(dir)
+fd_count <- function() length(list.files("/proc/self/fd"))
+r_heap_mb <- function() { g <- gc(); sum(g[, 2]) }  # MB R uses after a collection
+rss_kb <- function() as.numeric(sub("\\D+(\\d+).*", "\\1", grep("^VmRSS", readLines("/proc/self/status"), value = TRUE)))
+
+m <- mutex(); s <- semaphore(value = 2); q <- msg_queue(max_count = 50, max_nchar = 200)
+flock <- file.path(dir, "file.lock")
+names <- list(m = m$name, s = s$name, q = q$name, flock = flock, dir = dir)
+
+worker <- function(names, id) {
+  suppressPackageStartupMessages(library(rustipc))
+  m <- mutex(names$m, assert = "exists"); s <- semaphore(names$s, assert = "exists")
+  q <- msg_queue(names$q, assert = "exists")
+  log <- file(file.path(names$dir, sprintf("w%s.log", id)), open = "a")
+  say <- function(...) { cat(..., "\n", file = log, sep = ""); flush(log) }
+  stop_file <- file.path(names$dir, "STOP")
+  tokens <- file.path(names$dir, "tokens")
+  dir.create(tokens, showWarnings = FALSE)
+  alive <- function(pid) isTRUE(tools::pskill(as.integer(pid), 0L))
+  # Live holders recorded in the critical section: X-<pid>, S-<pid>.
+  holders <- function(prefix) {
+    f <- list.files(tokens, pattern = paste0("^", prefix, "-"))
+    pids <- sub("^.-", "", f)
+    f[vapply(pids, alive, TRUE) & pids != Sys.getpid()]
+  }
+  me <- Sys.getpid(); seq <- 0; ops <- 0
+  repeat {
+    if (file.exists(stop_file)) break
+    tryCatch({
+      # A SIGINT between taking and releasing may have left these held.
+      m$unlock(warn = FALSE)
+      op <- sample(c("mx", "ms", "sem", "send", "recv", "flock"), 1)
+      t <- sample(c(0, 1, 5, 20, 100), 1)
+      if (op == "mx" || op == "ms") {
+        shared <- op == "ms"
+        if (m$lock(shared = shared, timeout_ms = t)) suspendInterrupts({
+          tok <- file.path(tokens, sprintf("%s-%d", if (shared) "S" else "X", me))
+          bad <- if (shared) holders("X") else c(holders("X"), holders("S"))
+          if (length(bad)) say("V ", op, " overlaps ", paste(bad, collapse = ","))
+          file.create(tok)
+          for (k in 1:50) NULL
+          unlink(tok)
+          m$unlock()
+        })
+      } else if (op == "sem") {
+        if (s$wait(timeout_ms = t)) suspendInterrupts(s$post())
+      } else if (op == "send") {
+        seq <- seq + 1
+        msg <- sprintf("%d-%d-%s", me, seq, strrep("x", sample(0:150, 1)))
+        say("T ", me, "-", seq)  # about to send
+        if (q$send(msg, timeout_ms = t, priority = sample(0:3, 1))) say("S ", me, "-", seq)
+      } else if (op == "recv") {
+        got <- q$receive(timeout_ms = t)
+        if (!is.null(got)) say("R ", sub("^(\\d+-\\d+)-.*$", "\\1", got))
+      } else {
+        l <- lock(names$flock, exclusive = sample(c(TRUE, FALSE), 1), timeout = t)
+        if (!is.null(l)) suspendInterrupts(unlock(l))
+      }
+      ops <- ops + 1
+      if (ops %% 200 == 0) say("O ", ops)
+    }, interrupt = function(e) say("I"), error = function(e) say("E ", conditionMessage(e)))
+  }
+  say("O ", ops)
+  close(log)
+  invisible()
+}
+
+start_worker <- function(id) callr::r_bg(worker, list(names, id), libpath = .libPaths(),
+                                          stdout = file.path(dir, sprintf("w%s.out", id)), stderr = "2>&1")
+ws <- lapply(seq_len(nworkers), function(i) start_worker(i))
+next_id <- nworkers + 1
+heap0 <- r_heap_mb(); fd0 <- fd_count(); rss0 <- rss_kb()
+kills <- c(SIGKILL = 0, SIGINT = 0); unusable <- 0; checks <- 0
+t_end <- Sys.time() + secs
+while (Sys.time() < t_end) {
+  Sys.sleep(runif(1, 0.2, 1))     # chaos, not synchronisation: when to strike
+  i <- sample(seq_along(ws), 1)
+  if (runif(1) < 0.6) {
+    tools::pskill(ws[[i]]$get_pid(), tools::SIGKILL); kills["SIGKILL"] <- kills["SIGKILL"] + 1
+    ws[[i]]$wait(5000)
+    ws[[i]] <- start_worker(next_id); next_id <- next_id + 1
+  } else {
+    ws[[i]]$interrupt(); kills["SIGINT"] <- kills["SIGINT"] + 1
+  }
+  # Every primitive is still usable after the kill.
+  checks <- checks + 1
+  ok <- m$lock(timeout_ms = 10000) && m$unlock()
+  ok <- ok && s$post() && s$wait(timeout_ms = 10000)  # counts held by killed workers are gone
+  ok <- ok && q$send("sup-check", timeout_ms = 10000)
+  l <- lock(flock, timeout = 10000); ok <- ok && !is.null(l); if (!is.null(l)) unlock(l)
+  if (!ok) unusable <- unusable + 1
+}
+invisible(file.create(file.path(dir, "STOP")))
+for (w in ws) { w$wait(30000); if (w$is_alive()) w$kill() }
+drained <- character()
+while (!is.null(x <- q$receive(timeout_ms = 0))) drained <- c(drained, x)
+drained <- sub("^(\\d+-\\d+)-.*$", "\\1", drained[drained != "sup-check"])
+ws <- NULL
+heap1 <- r_heap_mb(); fd1 <- fd_count(); rss1 <- rss_kb()
+
+logs <- lapply(list.files(dir, pattern = "\\.log$", full.names = TRUE), readLines)
+lines <- unlist(logs)
+# "O n" lines are each worker's running total: take the last of each.
+ops <- sum(vapply(logs, function(l) {
+  o <- grep("^O ", l, value = TRUE)
+  if (length(o)) as.numeric(sub("^O ", "", o[length(o)])) else 0
+}, 0))
+field <- function(tag) sub("^. ", "", grep(paste0("^", tag, " "), lines, value = TRUE))
+total_kills <- sum(kills)
+tried <- field("T"); sent <- field("S"); recv <- c(field("R"), drained)
+recv <- recv[recv != "sup-check"]
+violations <- length(grep("^V ", lines))
+dup <- sum(duplicated(recv))
+lost <- setdiff(sent, recv)                    # sent (confirmed) but never received
+unconfirmed <- setdiff(recv, sent)             # received, send not confirmed: sender killed
+in_flight_ok <- all(unconfirmed %in% tried)
+errors <- field("E")
+# A receiver killed (or interrupted) between receive() and its log line
+# loses that one message from the log.
+lost_by_kill <- length(lost) <= total_kills
+
+for (o in list(m, s, q)) o$remove()
+unlink(dir, recursive = TRUE)
+left <- setdiff(list.files("/dev/shm", pattern = "^ripc[-~]"), shm_before)
+
+cat(sprintf("soak: %d s, %d workers\n", secs, nworkers))
+cat(sprintf("  operations                %d\n", as.integer(ops)))
+cat(sprintf("  processes killed          %d SIGKILL, %d SIGINT\n", kills["SIGKILL"], kills["SIGINT"]))
+cat(sprintf("  messages sent / received  %d / %d (drained at the end: %d)\n", length(sent), length(recv), length(drained)))
+cat(sprintf("  at a kill: received, send unconfirmed %d; confirmed, never received %d\n", length(unconfirmed), length(lost)))
+cat(sprintf("  errors in workers         %d%s\n", length(errors),
+            if (length(errors)) paste0(" (", paste(unique(head(errors, 3)), collapse = "; "), ")") else ""))
+cat(sprintf("  usability checks          %d, failed %d\n", checks, unusable))
+cat(sprintf("  supervisor fds %d -> %d; R heap %.1f MB -> %.1f MB (RSS %d kB -> %d kB)\n",
+            fd0, fd1, heap0, heap1, as.integer(rss0), as.integer(rss1)))
+cat(sprintf("  left in /dev/shm or temp  %d\n", length(left) + dir.exists(dir)))
+bad <- c(
+  "critical-section overlaps" = violations,
+  "messages received twice" = dup,
+  "messages lost beyond one per killed process" = if (lost_by_kill) 0 else length(lost),
+  "unconfirmed messages never attempted" = if (in_flight_ok) 0 else 1,
+  "primitives unusable after a kill" = unusable,
+  "descriptor growth" = max(0, fd1 - fd0),
+  "R heap growth over 5 MB" = as.integer(heap1 - heap0 > 5),
+  "objects left behind" = length(left) + dir.exists(dir)
+)
+cat("invariant violations:", sum(bad), "\n")
+if (sum(bad)) { print(bad[bad > 0]); quit(status = 1) }

@@ -7,7 +7,7 @@ CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install doc test test-rust test-r check demo bench soak clean
+.PHONY: deps install doc test test-rust test-r check demo bench soak soak-short clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -20,7 +20,7 @@ install: deps
 	@mkdir -p $(R_LIB)
 	R CMD INSTALL --no-multiarch --library=$(R_LIB) .
 
-test: install test-rust test-r check
+test: install test-rust test-r soak-short check
 
 test-rust:
 	cd src/rust && RH=$$(R RHOME) && \
@@ -54,6 +54,10 @@ bench: install
 
 soak: install
 	SOAK_SECONDS=$(SOAK_SECONDS) $(RSCRIPT) soak/soak.R
+
+# The bounded soak that `make test` runs.
+soak-short:
+	SOAK_SECONDS=30 $(RSCRIPT) soak/soak.R
 
 clean:
 	rm -rf $(R_LIB) $(CARGO_TARGET) rustipc_*.tar.gz rustipc.Rcheck src/rust/target

@@ -12,7 +12,7 @@ secs <- as.numeric(Sys.getenv("SOAK_SECONDS", "300"))
 nworkers <- as.integer(Sys.getenv("SOAK_WORKERS", "4"))
 set.seed(as.integer(Sys.time()))
 shm_before <- list.files("/dev/shm", pattern = "^ripc[-~]")
-dir <- tempfile("rustipc-soak-")
+dir <- if (nzchar(Sys.getenv("SOAK_KEEP"))) file.path(Sys.getenv("SOAK_KEEP"), "soak-run") else tempfile("rustipc-soak-")
 dir.create(dir)
 fd_count <- function() length(list.files("/proc/self/fd"))
 r_heap_mb <- function() { g <- gc(); sum(g[, 2]) }  # MB R uses after a collection
@@ -27,20 +27,14 @@ worker <- function(names, id) {
   m <- mutex(names$m, assert = "exists"); s <- semaphore(names$s, assert = "exists")
   q <- msg_queue(names$q, assert = "exists")
   log <- file(file.path(names$dir, sprintf("w%s.log", id)), open = "a")
-  say <- function(...) { cat(..., "\n", file = log, sep = ""); flush(log) }
+  # One string per line, written with interrupts held off: a SIGINT in the
+  # middle of cat() would otherwise glue two log lines together.
+  say <- function(...) suspendInterrupts({ cat(paste0(..., "\n"), file = log); flush(log) })
   stop_file <- file.path(names$dir, "STOP")
   tokens <- file.path(names$dir, "tokens")
   dir.create(tokens, showWarnings = FALSE)
-  alive <- function(pid) isTRUE(tools::pskill(as.integer(pid), 0L))
-  # Live holders recorded in the critical section: X-<pid>, S-<pid>.
-  holders <- function(prefix) {
-    f <- list.files(tokens, pattern = paste0("^", prefix, "-"))
-    pids <- sub("^.-", "", f)
-    f[vapply(pids, alive, TRUE) & pids != Sys.getpid()]
-  }
   me <- Sys.getpid(); seq <- 0; ops <- 0
-  repeat {
-    if (file.exists(stop_file)) break
+  while (!file.exists(stop_file)) {
     tryCatch({
       # A SIGINT between taking and releasing may have left these held.
       m$unlock(warn = FALSE)
@@ -49,11 +43,17 @@ worker <- function(names, id) {
       if (op == "mx" || op == "ms") {
         shared <- op == "ms"
         if (m$lock(shared = shared, timeout_ms = t)) suspendInterrupts({
+          # Overlap check: a conflicting token that appears while we are
+          # inside means another process entered while we held the lock.
+          # (Tokens already there when we entered may belong to a holder
+          # that was killed: its lock is released before it is reaped.)
           tok <- file.path(tokens, sprintf("%s-%d", if (shared) "S" else "X", me))
-          bad <- if (shared) holders("X") else c(holders("X"), holders("S"))
-          if (length(bad)) say("V ", op, " overlaps ", paste(bad, collapse = ","))
           file.create(tok)
+          before <- list.files(tokens)
           for (k in 1:50) NULL
+          new <- setdiff(list.files(tokens), before)
+          if (shared) new <- grep("^X-", new, value = TRUE)
+          if (length(new)) say("V ", op, " overlaps ", paste(new, collapse = ","))
           unlink(tok)
           m$unlock()
         })
@@ -99,11 +99,16 @@ while (Sys.time() < t_end) {
   }
   # Every primitive is still usable after the kill.
   checks <- checks + 1
-  ok <- m$lock(timeout_ms = 10000) && m$unlock()
-  ok <- ok && s$post() && s$wait(timeout_ms = 10000)  # counts held by killed workers are gone
-  ok <- ok && q$send("sup-check", timeout_ms = 10000)
-  l <- lock(flock, timeout = 10000); ok <- ok && !is.null(l); if (!is.null(l)) unlock(l)
-  if (!ok) unusable <- unusable + 1
+  l <- lock(flock, timeout = 10000)
+  ok <- c(mutex = m$lock(timeout_ms = 10000) && m$unlock(),
+          semaphore = s$post() && s$wait(timeout_ms = 10000),  # counts held by killed workers are gone
+          msg_queue = q$send("sup-check", timeout_ms = 10000),
+          lock = !is.null(l))
+  if (!is.null(l)) unlock(l)
+  if (!all(ok)) {
+    unusable <- unusable + 1
+    cat("unusable after a kill:", names(ok)[!ok], "\n")
+  }
 }
 invisible(file.create(file.path(dir, "STOP")))
 for (w in ws) { w$wait(30000); if (w$is_alive()) w$kill() }
@@ -113,7 +118,14 @@ drained <- sub("^(\\d+-\\d+)-.*$", "\\1", drained[drained != "sup-check"])
 ws <- NULL
 heap1 <- r_heap_mb(); fd1 <- fd_count(); rss1 <- rss_kb()
 
-logs <- lapply(list.files(dir, pattern = "\\.log$", full.names = TRUE), readLines)
+# A worker killed while writing leaves a partial last line: drop it.
+read_log <- function(f) {
+  l <- readLines(f, warn = FALSE)
+  raw <- readBin(f, "raw", file.size(f))
+  if (length(raw) && raw[length(raw)] != as.raw(10)) l <- l[-length(l)]
+  l
+}
+logs <- lapply(list.files(dir, pattern = "\\.log$", full.names = TRUE), read_log)
 lines <- unlist(logs)
 # "O n" lines are each worker's running total: take the last of each.
 ops <- sum(vapply(logs, function(l) {
@@ -135,7 +147,7 @@ errors <- field("E")
 lost_by_kill <- length(lost) <= total_kills
 
 for (o in list(m, s, q)) o$remove()
-unlink(dir, recursive = TRUE)
+if (nzchar(Sys.getenv("SOAK_KEEP"))) cat("logs kept in", dir, "\n") else unlink(dir, recursive = TRUE)
 left <- setdiff(list.files("/dev/shm", pattern = "^ripc[-~]"), shm_before)
 
 cat(sprintf("soak: %d s, %d workers\n", secs, nworkers))
@@ -160,4 +172,8 @@ bad <- c(
   "objects left behind" = length(left) + dir.exists(dir)
 )
 cat("invariant violations:", sum(bad), "\n")
-if (sum(bad)) { print(bad[bad > 0]); quit(status = 1) }
+if (sum(bad)) {
+  print(bad[bad > 0])
+  cat(head(grep("^V ", lines, value = TRUE), 5), sep = "\n")
+  quit(status = 1)
+}

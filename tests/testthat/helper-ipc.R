@@ -64,3 +64,18 @@ blocked_in_wait <- function(pid) {
                     error = function(e) "")
   grepl("futex", wchan)
 }
+
+# A child process that takes a lock and holds it until it is killed:
+# `kind` "mutex" (target: the name) or "file" (target: the path).
+bg_holding <- function(kind, target, shared = FALSE) {
+  bg_ready(function(kind, target, shared) {
+    if (kind == "mutex") {
+      m <- rustipc::mutex(target)
+      m$lock(shared = shared)
+    } else {
+      l <- rustipc::lock(target, exclusive = !shared)
+    }
+    cat("ready\n")
+    Sys.sleep(600)
+  }, list(kind = kind, target = target, shared = shared))
+}

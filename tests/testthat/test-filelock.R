@@ -46,11 +46,7 @@ test_that("another process is excluded, and gets the lock after unlock", {
 test_that("failed and timed-out attempts leak no descriptors", {
   path <- tempfile()
   on.exit(unlink(path))
-  p <- bg_ready(function(p) {
-    l <- rustipc::lock(p)
-    cat("ready\n")
-    Sys.sleep(60)
-  }, list(p = path))
+  p <- bg_holding("file", path)
   on.exit(p$kill(), add = TRUE)
   before <- length(list.files("/proc/self/fd"))
   for (i in 1:300) expect_null(lock(path, timeout = 0))
@@ -114,11 +110,7 @@ test_that("a forked child is not handed its parent's lock", {
 test_that("a holder killed with SIGKILL releases the lock", {
   path <- tempfile()
   on.exit(unlink(path))
-  p <- bg_ready(function(p) {
-    l <- rustipc::lock(p)
-    cat("ready\n")
-    Sys.sleep(60)
-  }, list(p = path))
+  p <- bg_holding("file", path)
   expect_null(lock(path, timeout = 0))
   tools::pskill(p$get_pid(), tools::SIGKILL)
   l <- lock(path, timeout = 10000)

@@ -63,12 +63,7 @@ test_that("with() holds the lock, releases it on error, keeps visibility", {
   expect_true(m$lock(timeout_ms = 0))
   expect_true(m$unlock())
   expect_identical(with(m, "got", "busy", shared = TRUE, timeout_ms = 0), "got")
-  p <- bg_ready(function(name) {
-    m <- rustipc::mutex(name)
-    m$lock(shared = TRUE)
-    cat("ready\n")
-    Sys.sleep(60)
-  }, list(name = m$name))
+  p <- bg_holding("mutex", m$name, shared = TRUE)
   on.exit(p$kill(), add = TRUE)
   expect_identical(with(m, "got", "busy", timeout_ms = 0), "busy")
   expect_identical(with(m, "got", "busy", shared = TRUE, timeout_ms = 0), "got")
@@ -78,12 +73,7 @@ test_that("timeouts are accurate and huge ones work", {
   skip_if_no_timing()
   m <- mutex()
   on.exit(m$remove())
-  p <- bg_ready(function(name) {
-    m <- rustipc::mutex(name)
-    m$lock()
-    cat("ready\n")
-    Sys.sleep(60)
-  }, list(name = m$name))
+  p <- bg_holding("mutex", m$name)
   on.exit(p$kill(), add = TRUE)
   t <- proc.time()[["elapsed"]]
   expect_false(m$lock(timeout_ms = 200))
@@ -100,12 +90,7 @@ test_that("a holder killed with SIGKILL releases the lock (exclusive and shared)
   m <- mutex()
   on.exit(m$remove())
   for (shared in c(FALSE, TRUE)) {
-    p <- bg_ready(function(name, shared) {
-      m <- rustipc::mutex(name)
-      m$lock(shared = shared)
-      cat("ready\n")
-      Sys.sleep(60)
-    }, list(name = m$name, shared = shared))
+    p <- bg_holding("mutex", m$name, shared = shared)
     expect_false(m$lock(timeout_ms = 0))
     t <- proc.time()[["elapsed"]]
     tools::pskill(p$get_pid(), tools::SIGKILL)

@@ -15,12 +15,7 @@ test_that("ipc_objects() lists kinds, sizes and whether mutexes are locked", {
   expect_gt(row(q)$size, 0)
   expect_s3_class(objs$modified, "POSIXct")
   # Locked by another process
-  p <- bg_ready(function(name) {
-    m <- rustipc::mutex(name)
-    m$lock(shared = TRUE)
-    cat("ready\n")
-    Sys.sleep(60)
-  }, list(name = m$name))
+  p <- bg_holding("mutex", m$name, shared = TRUE)
   on.exit(p$kill(), add = TRUE)
   objs <- ipc_objects()
   expect_true(row(m)$locked)

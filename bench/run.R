@@ -56,24 +56,29 @@ p$wait(10000)
 add("semaphore ping-pong round trips (2 processes)", sp, sprintf("%.1f us per round trip", 1e6 / sp))
 invisible(c(a$remove(), b$remove()))
 
-# Hand-off latency: a waiter in another process blocked in lock(); we note
-# the time just before releasing, it notes the time it got the lock.
+# Hand-off latency: a waiter in another process is blocked in lock() (or
+# in a semaphore's wait()); we note the time just before releasing (or
+# posting), it notes the time it got through.
 handoff <- function(kind, k = 41) {
-  path <- tempfile(); m <- mutex(); sems <- list(start = semaphore(), ready = semaphore(), fin = semaphore())
-  take <- function() if (kind == "mutex") m$lock() else if (kind == "rustipc") rustipc::lock(path) else filelock::lock(path)
-  give <- function(l) if (kind == "mutex") m$unlock() else if (kind == "rustipc") rustipc::unlock(l) else filelock::unlock(l)
-  p <- callr::r_bg(function(kind, name, path, sems, k) {
-    m <- rustipc::mutex(name); s <- lapply(sems, rustipc::semaphore)
+  path <- tempfile(); m <- mutex(); target <- semaphore()
+  sems <- list(start = semaphore(), ready = semaphore(), fin = semaphore())
+  take <- switch(kind, mutex = function() m$lock(), rustipc = function() rustipc::lock(path),
+                 filelock = function() filelock::lock(path), semaphore = function() NULL)
+  give <- switch(kind, mutex = function(l) m$unlock(), rustipc = function(l) rustipc::unlock(l),
+                 filelock = function(l) filelock::unlock(l), semaphore = function(l) target$post())
+  p <- callr::r_bg(function(kind, name, target, path, sems, k) {
+    m <- rustipc::mutex(name); target <- rustipc::semaphore(target); s <- lapply(sems, rustipc::semaphore)
     got <- numeric(k)
     for (i in seq_len(k)) {
       s$start$wait(); s$ready$post()
-      l <- if (kind == "mutex") m$lock() else if (kind == "rustipc") rustipc::lock(path) else filelock::lock(path)
+      l <- switch(kind, mutex = m$lock(), rustipc = rustipc::lock(path), filelock = filelock::lock(path),
+                  semaphore = target$wait())
       got[i] <- as.numeric(Sys.time())
-      if (kind == "mutex") m$unlock() else if (kind == "rustipc") rustipc::unlock(l) else filelock::unlock(l)
+      switch(kind, mutex = m$unlock(), rustipc = rustipc::unlock(l), filelock = filelock::unlock(l), NULL)
       s$fin$post()
     }
     got
-  }, list(kind, m$name, path, lapply(sems, `[[`, "name"), k), libpath = .libPaths())
+  }, list(kind, m$name, target$name, path, lapply(sems, `[[`, "name"), k), libpath = .libPaths())
   rel <- numeric(k)
   for (i in seq_len(k)) {
     l <- take(); sems$start$post(); sems$ready$wait()
@@ -84,15 +89,47 @@ handoff <- function(kind, k = 41) {
   }
   p$wait(30000)
   d <- (p$get_result() - rel) * 1e6
-  invisible(c(m$remove(), vapply(sems, function(s) s$remove(), TRUE)))
+  invisible(c(m$remove(), target$remove(), vapply(sems, function(s) s$remove(), TRUE)))
   unlink(path)
   d[-1]
 }
-for (kind in c("mutex", "rustipc", "filelock")) {
+for (kind in c("mutex", "semaphore", "rustipc", "filelock")) {
   d <- handoff(kind)
-  add(sprintf("hand-off latency: %s", c(mutex = "mutex", rustipc = "lock()", filelock = "filelock::lock()")[kind]),
+  add(sprintf("hand-off latency: %s", c(mutex = "mutex", semaphore = "semaphore post -> wait",
+                                        rustipc = "lock()", filelock = "filelock::lock()")[kind]),
       NA, sprintf("median %.0f us, 90th percentile %.0f us", median(d), quantile(d, 0.9)))
 }
+
+# Producer/consumer throughput: 3 producers send 3,000 messages each with
+# priorities 0-3 into one queue, 2 consumers take them; from the start
+# signal until the consumers have everything.
+pc <- function(nprod = 3, ncons = 2, per = 3000) {
+  q <- msg_queue(max_count = 100); go <- semaphore(); done <- semaphore(); res <- msg_queue()
+  prod <- lapply(seq_len(nprod), function(i) callr::r_bg(function(q, go, done, i, per) {
+    q <- rustipc::msg_queue(q); go <- rustipc::semaphore(go); done <- rustipc::semaphore(done)
+    go$wait()
+    for (j in seq_len(per)) q$send(sprintf("%d-%d-%s", i, j, strrep("x", 80)), priority = j %% 4)
+    done$post()
+  }, list(q$name, go$name, done$name, i, per), libpath = .libPaths()))
+  cons <- lapply(seq_len(ncons), function(i) callr::r_bg(function(q, go, res) {
+    q <- rustipc::msg_queue(q); go <- rustipc::semaphore(go); res <- rustipc::msg_queue(res)
+    go$wait(); n <- 0
+    repeat { m <- q$receive(); if (m == "STOP") break; n <- n + 1 }
+    res$send(as.character(n))
+  }, list(q$name, go$name, res$name), libpath = .libPaths()))
+  Sys.sleep(1) # let the processes start; the clock starts at the signal
+  t <- proc.time()[["elapsed"]]
+  for (i in seq_len(nprod + ncons)) go$post()
+  for (i in seq_len(nprod)) done$wait()
+  for (i in seq_len(ncons)) q$send("STOP")
+  got <- sum(vapply(seq_len(ncons), function(i) as.numeric(res$receive(timeout_ms = 60000)), 0))
+  el <- proc.time()[["elapsed"]] - t
+  for (p in c(prod, cons)) p$wait(10000)
+  invisible(c(q$remove(), go$remove(), done$remove(), res$remove()))
+  stopifnot(got == nprod * per)
+  got / el
+}
+add("msg_queue producer/consumer (3 producers, 2 consumers)", pc(), "messages per second, each received once")
 
 options(width = 200)
 tab <- do.call(rbind, rows)

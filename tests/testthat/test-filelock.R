@@ -12,6 +12,26 @@ test_that("lock() and unlock() follow filelock's API", {
   expect_error(unlock("nope"), "lock object", class = "rustipc_error_invalid_argument")
 })
 
+test_that("relative paths and ~ are made absolute", {
+  dir <- tempfile()
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  old <- setwd(dir)
+  on.exit(setwd(old), add = TRUE, after = FALSE)
+  l <- lock("rel.lock")
+  expect_output(print(l), paste0("^Lock on \u2018", normalizePath("rel.lock"), "\u2019$"))
+  setwd(old)  # the lock keeps the path it was taken on
+  expect_output(print(l), paste0("^Lock on \u2018", normalizePath(file.path(dir, "rel.lock")), "\u2019$"))
+  unlock(l)
+  skip_on_cran()  # writes in the home directory
+  home <- file.path("~", sprintf(".rustipc-test-%s.lock", uid()))
+  on.exit(unlink(path.expand(home)), add = TRUE)
+  l <- lock(home)
+  expect_true(file.exists(path.expand(home)))
+  expect_output(print(l), paste0("^Lock on \u2018", normalizePath(home), "\u2019$"))
+  unlock(l)
+})
+
 test_that("same process: same kind shares the lock, other kind is an error", {
   path <- tempfile()
   on.exit(unlink(path))

@@ -103,6 +103,19 @@ for (kind in c("mutex", "semaphore", "rustipc", "filelock")) {
       NA, sprintf("median %.0f us, 90th percentile %.0f us", median(d), quantile(d, 0.9)))
 }
 
+# The floor for the rows above: the same protocol in C, without R.
+cc <- Sys.which(c("cc", "gcc"))
+cc <- cc[nzchar(cc)][1]
+if (!is.na(cc)) {
+  exe <- tempfile("handoff_floor")
+  if (system2(cc, c("-O2", "-o", exe, "bench/handoff_floor.c", "-lpthread")) == 0) {
+    f <- as.numeric(strsplit(system2(exe, stdout = TRUE), " ")[[1]])
+    add("hand-off latency: the same in C, no R", NA,
+        sprintf("median %.0f us, 90th percentile %.0f us", f[1], f[2]))
+  }
+  unlink(exe)
+}
+
 # Producer/consumer throughput: 3 producers send 3,000 messages each with
 # priorities 0-3 into one queue, 2 consumers take them; from the start
 # signal until the consumers have everything.

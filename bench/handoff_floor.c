@@ -1,0 +1,57 @@
+/* The floor for the hand-off rows of `make bench`: the same protocol as
+ * bench/run.R's handoff() (the waiter blocks, the releaser idles 2 ms,
+ * notes the time and posts; the waiter notes the time it woke), in C with
+ * process-shared POSIX semaphores and no R in between.
+ * Prints "median p90" in microseconds. */
+#define _GNU_SOURCE
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define K 41
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(void) {
+  struct shared { sem_t go, ready, fin; double rel[K], got[K]; } *s =
+    mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (s == MAP_FAILED) return 1;
+  sem_init(&s->go, 1, 0); sem_init(&s->ready, 1, 0); sem_init(&s->fin, 1, 0);
+  pid_t pid = fork();
+  if (pid < 0) return 1;
+  if (pid == 0) {
+    for (int i = 0; i < K; i++) {
+      sem_post(&s->ready);
+      while (sem_wait(&s->go) != 0) {}
+      s->got[i] = now_us();
+      sem_post(&s->fin);
+    }
+    _exit(0);
+  }
+  for (int i = 0; i < K; i++) {
+    while (sem_wait(&s->ready) != 0) {}
+    usleep(2000);
+    s->rel[i] = now_us();
+    sem_post(&s->go);
+    while (sem_wait(&s->fin) != 0) {}
+  }
+  waitpid(pid, NULL, 0);
+  double d[K - 1];
+  for (int i = 1; i < K; i++) d[i - 1] = s->got[i] - s->rel[i];
+  qsort(d, K - 1, sizeof d[0], cmp);
+  printf("%.0f %.0f\n", d[(K - 1) / 2], d[(int)((K - 1) * 0.9)]);
+  return 0;
+}

@@ -18,6 +18,13 @@ add("hash(\"some/path\")", rate(loop(hash("some/path")), N))
 m <- mutex()
 pair <- rate(loop({ m$lock(); m$unlock() }), N)
 add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty calls", noop / (2 * pair)))
+# What the API itself costs: the interprocess-style object is a classed
+# list of closures, and R's `$` on a classed object looks for S3 methods.
+h <- environment(m$lock)$h
+native <- rate(loop({ .Call(ns$wrap__rs_mutex_lock, h, FALSE, Inf); .Call(ns$wrap__rs_mutex_unlock, h) }), N)
+add("  of which: the two native calls", native, sprintf("%.1fx the cost of two empty calls", noop / (2 * native)))
+lookups <- rate(loop({ m$lock; m$unlock }), N)
+add("  of which: looking up m$lock and m$unlock", lookups, sprintf("%.1fx the cost of two empty calls", noop / (2 * lookups)))
 invisible(m$remove())
 s <- semaphore()
 add("semaphore $post() + $wait()", rate(loop({ s$post(); s$wait() }), N))

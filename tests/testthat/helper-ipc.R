@@ -79,3 +79,13 @@ bg_holding <- function(kind, target, shared = FALSE) {
     Sys.sleep(600)
   }, list(kind = kind, target = target, shared = shared))
 }
+
+# Send SIGINT to child `p` once `blocked(pid)` says it is waiting, and give
+# it up to 5 s to end.  Returns the time the signal was sent.
+interrupt_when_blocked <- function(p, blocked = blocked_in_wait) {
+  wait_until(function() blocked(p$get_pid()), 20, "the child to block")
+  sent <- as.numeric(Sys.time())
+  p$interrupt()
+  p$wait(5000)
+  sent
+}

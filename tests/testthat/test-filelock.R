@@ -162,9 +162,7 @@ test_that("timeouts are accurate and SIGINT ends a wait", {
     list(r1 = is.null(r1), el = el, r2 = r2,
          fds = length(list.files("/proc/self/fd")) - before)
   }, list(p = path))
-  wait_until(function() lock_waiters(p$get_pid()) > 0, 20, "the child to block")
-  p$interrupt()
-  p$wait(5000)
+  interrupt_when_blocked(p, function(pid) lock_waiters(pid) > 0)
   res <- p$get_result()
   expect_true(res$r1)
   expect_gte(res$el, 0.19)

@@ -145,9 +145,7 @@ test_that("SIGINT ends a blocked receive(), send() and with()", {
         "done"
       }, interrupt = function(e) "interrupted")
     }, list(name = q$name, what = what))
-    wait_until(function() blocked_in_wait(p$get_pid()), 20, "the child to block")
-    p$interrupt()
-    p$wait(5000)
+    interrupt_when_blocked(p)
     expect_false(p$is_alive())
     expect_identical(p$get_result(), "interrupted")
   }

@@ -65,9 +65,7 @@ test_that("SIGINT ends a blocked wait() and with() without consuming", {
         "acquired"
       }, interrupt = function(e) "interrupted")
     }, list(name = s$name, use_with = use_with))
-    wait_until(function() blocked_in_wait(p$get_pid()), 20, "the child to block")
-    p$interrupt()
-    p$wait(5000)
+    interrupt_when_blocked(p)
     expect_false(p$is_alive())
     expect_identical(p$get_result(), "interrupted")
   }

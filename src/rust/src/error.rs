@@ -94,3 +94,11 @@ pub fn to_r<T: Into<Robj>>(r: Result<T>) -> Robj {
         Err(e) => e.into(),
     }
 }
+
+/// The Rust object behind a handle (an external pointer this package made),
+/// or an `invalid_argument` error saying which kind of handle was expected.
+pub fn handle<'a, T: 'static>(x: &'a Robj, what: &str) -> Result<&'a T> {
+    <&ExternalPtr<T>>::try_from(x)
+        .map(|p| &**p)
+        .map_err(|_| Error::new(Kind::InvalidArgument, format!("not a rustipc {what} handle")))
+}

@@ -11,7 +11,7 @@
 //! process for the same kind hands out another handle to the lock already
 //! held; it is released when every handle is unlocked or collected.
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{handle, Error, Kind, Result};
 use crate::ofd::{self, LockFd};
 use crate::shm;
 use crate::wait::{Deadline, Interrupts, Outcome};
@@ -177,9 +177,7 @@ impl LockHandle {
 }
 
 fn get(x: &Robj) -> Result<&LockHandle> {
-    <&ExternalPtr<LockHandle>>::try_from(x)
-        .map(|p| &**p)
-        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc lock handle"))
+    handle(x, "lock")
 }
 
 /// A handle (external pointer), NULL on timeout, or an error list.

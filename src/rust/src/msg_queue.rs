@@ -20,7 +20,7 @@
 //! Delivery order: highest priority first, first in first out within a
 //! priority (each message carries a sequence number).
 
-use crate::error::{to_r, Error, Kind, Result};
+use crate::error::{handle, to_r, Error, Kind, Result};
 use crate::shm::{self, Assert, ObjKind};
 use crate::robust::{init_robust, robust_lock, unlock_raw};
 use crate::wait::{Deadline, Interrupts, Outcome};
@@ -213,24 +213,15 @@ impl Queue {
                     s.state.store(FULL, Ordering::Release); // the message exists from here
                     head.count.fetch_add(1, Ordering::Relaxed);
                     drop(guard);
-                    head.not_empty.fetch_add(1, Ordering::Release);
-                    if head.wait_empty.load(Ordering::Acquire) > 0 {
-                        futex_wake_all(&head.not_empty);
-                    }
+                    notify(&head.not_empty, &head.wait_empty);
                     return Ok(Outcome::Done);
                 }
                 // count disagreed with the slots (cannot happen after repair);
                 // fix it and treat the queue as full this round.
                 self.repair();
             }
-            let Some(slice) = deadline.next_slice() else { return Ok(Outcome::TimedOut) };
-            let seen = head.not_full.load(Ordering::Acquire);
-            head.wait_full.fetch_add(1, Ordering::AcqRel);
-            drop(guard);
-            futex_wait(&head.not_full, seen, slice);
-            let _ = head.wait_full.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
-            if interrupts.pending() {
-                return Ok(Outcome::Interrupted);
+            if let Some(out) = sleep_on(guard, &head.not_full, &head.wait_full, deadline, interrupts) {
+                return Ok(out);
             }
         }
     }
@@ -262,22 +253,13 @@ impl Queue {
                     s.state.store(FREE, Ordering::Release); // consumed from here
                     head.count.fetch_sub(1, Ordering::Relaxed);
                     drop(guard);
-                    head.not_full.fetch_add(1, Ordering::Release);
-                    if head.wait_full.load(Ordering::Acquire) > 0 {
-                        futex_wake_all(&head.not_full);
-                    }
+                    notify(&head.not_full, &head.wait_full);
                     return Ok(Ok(String::from_utf8_lossy(&bytes).into_owned()));
                 }
                 self.repair();
             }
-            let Some(slice) = deadline.next_slice() else { return Ok(Err(Outcome::TimedOut)) };
-            let seen = head.not_empty.load(Ordering::Acquire);
-            head.wait_empty.fetch_add(1, Ordering::AcqRel);
-            drop(guard);
-            futex_wait(&head.not_empty, seen, slice);
-            let _ = head.wait_empty.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
-            if interrupts.pending() {
-                return Ok(Err(Outcome::Interrupted));
+            if let Some(out) = sleep_on(guard, &head.not_empty, &head.wait_empty, deadline, interrupts) {
+                return Ok(Err(out));
             }
         }
     }
@@ -291,10 +273,29 @@ impl Queue {
     }
 }
 
+/// Release the queue (`guard`) and sleep on the futex `word`, counted in
+/// `waiters`, for at most one slice.  `Some` when the wait must end: the
+/// deadline passed or an interrupt is pending.
+fn sleep_on(guard: Guard<'_>, word: &AtomicU32, waiters: &AtomicU32, deadline: Deadline, interrupts: Interrupts) -> Option<Outcome> {
+    let Some(slice) = deadline.next_slice() else { return Some(Outcome::TimedOut) };
+    let seen = word.load(Ordering::Acquire);
+    waiters.fetch_add(1, Ordering::AcqRel);
+    drop(guard);
+    futex_wait(word, seen, slice);
+    let _ = waiters.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
+    interrupts.pending().then_some(Outcome::Interrupted)
+}
+
+/// Bump the futex `word` and wake its sleepers, if `waiters` says any.
+fn notify(word: &AtomicU32, waiters: &AtomicU32) {
+    word.fetch_add(1, Ordering::Release);
+    if waiters.load(Ordering::Acquire) > 0 {
+        futex_wake_all(word);
+    }
+}
+
 fn get(x: &Robj) -> Result<&Queue> {
-    <&ExternalPtr<Queue>>::try_from(x)
-        .map(|p| &**p)
-        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc msg_queue handle"))
+    handle(x, "msg_queue")
 }
 
 #[extendr]

@@ -26,7 +26,7 @@
 //! own them (glibc empties its robust list), and the process id recorded
 //! with each lock tells the child that it does not hold it.
 
-use crate::error::{to_r, Error, Kind, Result};
+use crate::error::{handle, to_r, Error, Kind, Result};
 use crate::shm::{self, Assert, ObjKind};
 use crate::robust::{init_robust, robust_lock, unlock_raw};
 use crate::wait::{Deadline, Interrupts, Outcome};
@@ -293,9 +293,7 @@ pub fn is_locked(name: &str) -> Result<bool> {
 }
 
 fn get(x: &Robj) -> Result<&MutexRef> {
-    <&ExternalPtr<MutexRef>>::try_from(x)
-        .map(|p| &**p)
-        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc mutex handle"))
+    handle(x, "mutex")
 }
 
 /// Outcome as R sees it: TRUE, FALSE (timed out), or the interrupt error.

@@ -6,7 +6,7 @@
 //! use `sem_clockwait` on `CLOCK_MONOTONIC` in slices (see [`crate::wait`]),
 //! so they can be interrupted and are immune to clock changes.
 
-use crate::error::{to_r, Error, Kind, Result};
+use crate::error::{handle, to_r, Error, Kind, Result};
 use crate::mutex::outcome_to_r;
 use crate::shm::{self, Assert, ObjKind};
 use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
@@ -108,9 +108,7 @@ impl Semaphore {
 }
 
 fn get(x: &Robj) -> Result<&Semaphore> {
-    <&ExternalPtr<Semaphore>>::try_from(x)
-        .map(|p| &**p)
-        .map_err(|_| Error::new(Kind::InvalidArgument, "not a rustipc semaphore handle"))
+    handle(x, "semaphore")
 }
 
 #[extendr]

@@ -47,6 +47,9 @@ skip_if_no_timing <- function() {
   skip_on_cran()
 }
 
+# Whether timing bounds are checked (as skip_on_cran() decides).
+timing_checked <- function() isTRUE(as.logical(Sys.getenv("NOT_CRAN", "false")))
+
 # How many threads of process `pid` are waiting for a file lock or mutex.
 lock_waiters <- function(pid) {
   tasks <- list.files(sprintf("/proc/%d/task", pid), full.names = TRUE)

@@ -158,16 +158,19 @@ test_that("timeouts are accurate and SIGINT ends a wait", {
     el <- proc.time()[["elapsed"]] - t
     cat("ready\n")
     before <- length(list.files("/proc/self/fd"))
-    r2 <- tryCatch({ rustipc::lock(p); "acquired" }, interrupt = function(e) "interrupted")
-    list(r1 = is.null(r1), el = el, r2 = r2,
+    at <- NA
+    r2 <- tryCatch({ rustipc::lock(p); "acquired" },
+                   interrupt = function(e) { at <<- as.numeric(Sys.time()); "interrupted" })
+    list(r1 = is.null(r1), el = el, r2 = r2, at = at,
          fds = length(list.files("/proc/self/fd")) - before)
   }, list(p = path))
-  interrupt_when_blocked(p, function(pid) lock_waiters(pid) > 0)
+  sent <- interrupt_when_blocked(p, function(pid) lock_waiters(pid) > 0)
   res <- p$get_result()
   expect_true(res$r1)
   expect_gte(res$el, 0.19)
   expect_lt(res$el, 0.5)
   expect_identical(res$r2, "interrupted")
+  expect_lt(res$at - sent, 0.25)  # within 250 ms of SIGINT
   expect_identical(res$fds, 0L)
   unlock(l)
 })

@@ -140,14 +140,18 @@ test_that("SIGINT ends a blocked receive(), send() and with()", {
     p <- bg_ready(function(name, what) {
       q <- rustipc::msg_queue(name)
       cat("ready\n")
-      tryCatch({
+      at <- NA
+      r <- tryCatch({
         switch(what, receive = q$receive(), with = with(q, .), send = q$send("more"))
         "done"
-      }, interrupt = function(e) "interrupted")
+      }, interrupt = function(e) { at <<- as.numeric(Sys.time()); "interrupted" })
+      list(r = r, at = at)
     }, list(name = q$name, what = what))
-    interrupt_when_blocked(p)
+    sent <- interrupt_when_blocked(p)
     expect_false(p$is_alive())
-    expect_identical(p$get_result(), "interrupted")
+    res <- p$get_result()
+    expect_identical(res$r, "interrupted")
+    if (timing_checked()) expect_lt(res$at - sent, 0.25)  # within 250 ms of SIGINT
   }
   expect_identical(q$count(), 1L)
   expect_identical(q$receive(), "fill")

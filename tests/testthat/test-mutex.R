@@ -126,16 +126,18 @@ test_that("SIGINT ends a blocked lock() and with() with an interrupt", {
       m <- rustipc::mutex(name)
       cat("ready\n")
       t <- proc.time()[["elapsed"]]
+      at <- NA
       r <- tryCatch({
         if (use_with) with(m, "ran") else m$lock()
         "acquired"
-      }, interrupt = function(e) "interrupted")
-      list(r = r, holds = m$unlock(warn = FALSE))
+      }, interrupt = function(e) { at <<- as.numeric(Sys.time()); "interrupted" })
+      list(r = r, at = at, holds = m$unlock(warn = FALSE))
     }, list(name = m$name, use_with = use_with))
-    interrupt_when_blocked(p)
+    sent <- interrupt_when_blocked(p)
     expect_false(p$is_alive())
     res <- p$get_result()
     expect_identical(res$r, "interrupted")
+    if (timing_checked()) expect_lt(res$at - sent, 0.25)  # within 250 ms of SIGINT
     expect_false(res$holds)
   }
   m$unlock()

@@ -60,14 +60,18 @@ test_that("SIGINT ends a blocked wait() and with() without consuming", {
     p <- bg_ready(function(name, use_with) {
       s <- rustipc::semaphore(name)
       cat("ready\n")
-      tryCatch({
+      at <- NA
+      r <- tryCatch({
         if (use_with) with(s, "ran") else s$wait()
         "acquired"
-      }, interrupt = function(e) "interrupted")
+      }, interrupt = function(e) { at <<- as.numeric(Sys.time()); "interrupted" })
+      list(r = r, at = at)
     }, list(name = s$name, use_with = use_with))
-    interrupt_when_blocked(p)
+    sent <- interrupt_when_blocked(p)
     expect_false(p$is_alive())
-    expect_identical(p$get_result(), "interrupted")
+    res <- p$get_result()
+    expect_identical(res$r, "interrupted")
+    if (timing_checked()) expect_lt(res$at - sent, 0.25)  # within 250 ms of SIGINT
   }
   s$post()
   expect_true(s$wait(timeout_ms = 0))

@@ -22,10 +22,12 @@ install: deps
 
 test: install test-rust test-r soak-short check
 
+# cargo test keeps its objects in a private directory of its own, removed after.
 test-rust:
-	cd src/rust && RH=$$(R RHOME) && \
-	  CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="-L $$RH/lib -l R" \
-	  LD_LIBRARY_PATH=$$RH/lib cargo test --locked
+	d=$$(mktemp -d /dev/shm/rustipc-cargo-XXXXXX 2>/dev/null || mktemp -d) && \
+	  cd src/rust && RH=$$(R RHOME) && \
+	  RUSTIPC_DIR=$$d CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="-L $$RH/lib -l R" \
+	  LD_LIBRARY_PATH=$$RH/lib cargo test --locked; rc=$$?; rm -rf "$$d"; exit $$rc
 	cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --all-targets -- -D warnings
 
 test-r:

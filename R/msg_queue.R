@@ -63,7 +63,7 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
   max_count <- check_whole(max_count, "max_count", 1, 2147483647)
   max_nchar <- check_whole(max_nchar, "max_nchar", 1, 2147483647)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_mq_open, name, assert, max_count, max_nchar)
+  h <- .Call(wrap__rs_mq_open, name, assert, max_count, max_nchar, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("msg_queue", name)
   info <- function() {

@@ -71,7 +71,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   name <- object_name(name, file, missing(name))
   assert <- check_assert(assert)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_mutex_open, name, assert)
+  h <- .Call(wrap__rs_mutex_open, name, assert, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("mutex", name)
   structure(class = c("rustipc_mutex", "rustipc"), list(

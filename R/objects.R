@@ -1,18 +1,30 @@
 #' List rustipc objects
 #'
-#' Lists the mutexes, semaphores and message queues in `/dev/shm` that this
-#' user can see, so that objects left behind by crashed sessions can be found
-#' and removed (open them with `assert = "exists"` and call `$remove()`).
+#' Lists this user's mutexes, semaphores and message queues, so that objects
+#' left behind by crashed sessions can be found and removed (open them with
+#' `assert = "exists"` and call `$remove()`).  Listing only reads: it takes
+#' no lock, never blocks, and skips files that are not rustipc objects.
+#'
+#' Objects live in the user's object directory: `/dev/shm/rustipc-<uid>` on
+#' Linux, else `rustipc-<uid>` in the temporary directory, or the directory
+#' named by the environment variable `RUSTIPC_DIR`.  The directory must
+#' belong to the user and have mode 0700; rustipc refuses any other
+#' (`rustipc_error_permission`).
 #'
 #' @return A data frame with one row per object:
 #' * `name`: the object's name;
-#' * `kind`: `"mutex"`, `"semaphore"`, `"msg_queue"`, `"partial"` (the
+#' * `kind`: `"mutex"`, `"semaphore"`, `"msg_queue"`, or `"partial"` (the
 #'   temporary file of a creator that died while creating an object, safe to
-#'   delete) or `"unreadable"` (another user's object);
+#'   delete);
 #' * `size`: bytes;
 #' * `modified`: when it was last modified (`POSIXct`);
-#' * `locked`: for mutexes, whether any process holds it right now; `NA`
-#'   for the other kinds.
+#' * `locked`: for mutexes, whether a live process holds it right now; `NA`
+#'   for the other kinds;
+#' * `state`: for mutexes, `"unlocked"`, `"locked"`, or `"holder died"` (its
+#'   holder was killed while holding it; the next `$lock()` takes it over);
+#'   `NA` for the other kinds;
+#' * `creator`: the process id of the process that created it;
+#' * `cleanup`: whether it was created with `cleanup = TRUE`.
 #' @family rustipc
 #' @export
 #' @examples
@@ -22,10 +34,11 @@
 #' m$remove()
 ipc_objects <- function() {
   r <- .Call(wrap__rs_objects)
-  if (!is.null(r$kind) && !is.character(r$name)) rs_fail(r)
+  if (!is.null(r$kind) && !is.null(r$errno)) rs_fail(r)
   data.frame(
     name = r$name, kind = r$kind, size = r$size,
     modified = as.POSIXct(r$modified, origin = "1970-01-01"),
-    locked = r$locked, stringsAsFactors = FALSE
+    locked = r$locked, state = r$state, creator = r$creator, cleanup = r$cleanup,
+    stringsAsFactors = FALSE
   )
 }

@@ -18,8 +18,9 @@
 #' counts characters, and every error is a classed condition
 #' `c("rustipc_error_<kind>", "rustipc_error", "error", "condition")`.
 #'
-#' rustipc runs on Linux.  Objects live in `/dev/shm` as files named
-#' `ripc-<name>`, readable and writable by their creator only.
+#' rustipc runs on Linux.  Objects live as files in a directory that belongs
+#' to the user (mode 0700; `/dev/shm/rustipc-<uid>` by default, see
+#' [ipc_objects()]), readable and writable by their owner only.
 #'
 #' @keywords internal
 #' @useDynLib rustipc, .registration = TRUE

@@ -46,7 +46,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   assert <- check_assert(assert)
   value <- check_whole(value, "value", 0, 2147483647)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_sem_open, name, assert, value)
+  h <- .Call(wrap__rs_sem_open, name, assert, value, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("semaphore", name)
   structure(class = c("rustipc_semaphore", "rustipc"), list(

@@ -11,10 +11,24 @@ wait_until <- function(cond, timeout = 10, what = "condition") {
   }
 }
 
-# The objects rustipc keeps in /dev/shm (one file per mutex, semaphore or
-# queue; temporary files while one is being created).
+# Each test run keeps its objects in a directory of its own (inherited by
+# the child processes it starts), so the leak guard counts only what this
+# run made, whatever other R sessions of the same user do meanwhile.
+if (!nzchar(Sys.getenv("RUSTIPC_DIR"))) {
+  base <- if (dir.exists("/dev/shm")) "/dev/shm" else tempdir()
+  Sys.setenv(RUSTIPC_DIR = file.path(base, sprintf("rustipc-test-%d", Sys.getpid())))
+}
+object_dir <- function() Sys.getenv("RUSTIPC_DIR")
+
+# The file behind the object `name`.
+object_path <- function(name) file.path(object_dir(), name)
+
+# What this run's object directory holds: objects, and creators' temporary
+# files; not the uid block files (.uid-*), which live as long as the
+# directory.
 shm_files <- function() {
-  list.files("/dev/shm", pattern = "^ripc[-~]", all.files = TRUE)
+  f <- list.files(object_dir(), all.files = TRUE, no.. = TRUE)
+  f[!startsWith(f, ".uid-")]
 }
 
 # A child R process running `fun`, with rustipc loaded from our library.

@@ -50,7 +50,7 @@ test_that("kinds do not mix and objects are owner-only", {
   s <- semaphore()
   expect_error(mutex(s$name), "is a semaphore, not a mutex", class = "rustipc_error_wrong_kind")
   s$remove()
-  expect_identical(format(file.info(file.path("/dev/shm", paste0("ripc-", m$name)))$mode), "600")
+  expect_identical(format(file.info(object_path(m$name))$mode), "600")
 })
 
 test_that("with() holds the lock, releases it on error, keeps visibility", {
@@ -175,7 +175,7 @@ test_that("garbage collecting the last object releases the lock", {
 
 test_that("cleanup = TRUE removes the mutex when the session ends", {
   name <- in_child(function() rustipc::mutex(cleanup = TRUE)$name)
-  expect_false(file.exists(file.path("/dev/shm", paste0("ripc-", name))))
+  expect_false(file.exists(object_path(name)))
   name2 <- in_child(function() rustipc::mutex(cleanup = FALSE)$name)
   m <- mutex(name2, assert = "exists")
   expect_true(m$remove())

@@ -5,7 +5,7 @@ test_that("ipc_objects() lists kinds, sizes and whether mutexes are locked", {
   on.exit({ m$remove(); s$remove(); q$remove() })
   objs <- ipc_objects()
   expect_s3_class(objs, "data.frame")
-  expect_named(objs, c("name", "kind", "size", "modified", "locked"))
+  expect_named(objs, c("name", "kind", "size", "modified", "locked", "state", "creator", "cleanup"))
   row <- function(o) objs[objs$name == o$name, ]
   expect_identical(row(m)$kind, "mutex")
   expect_identical(row(s)$kind, "semaphore")

@@ -80,7 +80,7 @@ test_that("SIGINT ends a blocked wait() and with() without consuming", {
 
 test_that("cleanup and kinds", {
   name <- in_child(function() rustipc::semaphore(cleanup = TRUE)$name)
-  expect_false(file.exists(file.path("/dev/shm", paste0("ripc-", name))))
+  expect_false(file.exists(object_path(name)))
   q <- msg_queue()
   expect_error(semaphore(q$name), class = "rustipc_error_wrong_kind")
   expect_true(q$remove())

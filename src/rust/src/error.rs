@@ -23,6 +23,8 @@ pub enum Kind {
     WrongKind,
     TooLong,
     Interrupt,
+    Permission,
+    NoSpace,
     OsError,
 }
 
@@ -36,6 +38,8 @@ impl Kind {
             Kind::WrongKind => "wrong_kind",
             Kind::TooLong => "too_long",
             Kind::Interrupt => "interrupt",
+            Kind::Permission => "permission",
+            Kind::NoSpace => "no_space",
             Kind::OsError => "os_error",
         }
     }

@@ -13,7 +13,7 @@
 
 use crate::error::{handle, Error, Kind, Result};
 use crate::ofd::{self, LockFd};
-use crate::shm;
+use crate::store;
 use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::collections::HashMap;
@@ -81,9 +81,12 @@ fn kind_name(exclusive: bool) -> &'static str {
 }
 
 /// Open `path` for locking; creates it (mode 0666 less umask) if missing.
+/// `O_NONBLOCK`: opening a FIFO or a device must never block (a FIFO opened
+/// without it waits for a writer forever); anything but a regular file is
+/// then an error.  (It has no effect on regular files or on their locks.)
 fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
     let c = CString::new(path).map_err(|_| Error::new(Kind::InvalidArgument, "`path` contains a NUL byte"))?;
-    let flags = libc::O_CLOEXEC | libc::O_CREAT;
+    let flags = libc::O_CLOEXEC | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOCTTY;
     // SAFETY: open with a valid C string; the result is checked.
     let mut fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_RDWR, 0o666) };
     if fd < 0 && !exclusive {
@@ -91,7 +94,7 @@ fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
         if e == Some(libc::EACCES) || e == Some(libc::EROFS) {
             // A shared lock only needs read access.
             // SAFETY: as above.
-            fd = unsafe { libc::open(c.as_ptr(), libc::O_CLOEXEC | libc::O_RDONLY) };
+            fd = unsafe { libc::open(c.as_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_RDONLY) };
         }
     }
     if fd < 0 {
@@ -108,14 +111,31 @@ fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
         return Err(err);
     }
     // SAFETY: fd is fresh and owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: fstat fills the zeroed stat struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        return Err(Error::last_os(format!("cannot stat lock file '{path}'")));
+    }
+    let what = match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => return Ok(fd),
+        libc::S_IFDIR => "a directory",
+        libc::S_IFIFO => "a FIFO (named pipe)",
+        libc::S_IFCHR | libc::S_IFBLK => "a device",
+        libc::S_IFSOCK => "a socket",
+        _ => "not a regular file",
+    };
+    Err(Error::new(
+        Kind::InvalidArgument,
+        format!("cannot lock '{path}': it is {what}; lock a regular file (such as '<file>.lock')"),
+    ))
 }
 
 /// Lock `path`.  Ok(None) when not acquired before the deadline.
 pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Option<Arc<Held>>> {
     // On failure, timeout or interrupt `fd` is dropped here: nothing leaks.
     let fd = open_file(path, exclusive)?;
-    let id = shm::file_id(fd.as_raw_fd())?;
+    let id = store::file_id(fd.as_raw_fd())?;
     {
         let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
         let table = table.get_or_insert_with(HashMap::new);
@@ -149,7 +169,7 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
     })?;
     match out {
         Outcome::Done => {}
-        Outcome::TimedOut => return Ok(None),
+        Outcome::TimedOut | Outcome::Removed => return Ok(None),
         Outcome::Interrupted => return Err(Error::interrupted()),
     }
     let held = Arc::new(Held { exclusive, fd: LockFd::new(fd) });

@@ -21,12 +21,14 @@
 //! priority (each message carries a sequence number).
 
 use crate::error::{handle, to_r, Error, Kind, Result};
-use crate::shm::{self, Assert, ObjKind};
+use crate::futex;
+use crate::outcome::outcome_to_r;
 use crate::robust::{init_robust, robust_lock, unlock_raw};
+use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Arc;
 
 const FREE: u32 = 0;
 const FULL: u32 = 1;
@@ -66,7 +68,7 @@ const _: () = assert!(std::mem::size_of::<SlotHead>() == SLOT_HEAD);
 
 pub struct Queue {
     name: String,
-    obj: shm::Object,
+    obj: store::Object,
     max_count: u32,
     max_nchar: u32,
     slot_size: usize,
@@ -76,21 +78,35 @@ fn slot_size(max_nchar: u32) -> usize {
     (SLOT_HEAD + 4 * max_nchar as usize).div_ceil(8) * 8
 }
 
-fn futex_wait(word: &AtomicU32, expected: u32, d: Duration) {
-    let ts = libc::timespec { tv_sec: d.as_secs() as libc::time_t, tv_nsec: d.subsec_nanos() as libc::c_long };
-    // SAFETY: the futex word lives in the shared mapping for as long as the
-    // call lasts; the timeout is a valid relative timespec.  Spurious returns
-    // (EINTR, EAGAIN) are fine: callers re-check.
-    unsafe {
-        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, expected, &ts as *const libc::timespec, 0usize, 0u32);
+/// The body length `[max_count, max_nchar, ..]` implies, or `None` when
+/// out of range (computed in u64, so no header can overflow it).
+fn layout(p: [u32; 4]) -> Option<usize> {
+    let (mc, mn) = (p[0] as u64, p[1] as u64);
+    if mc == 0 || mn == 0 {
+        return None;
+    }
+    let slot = (SLOT_HEAD as u64 + 4 * mn).div_ceil(8) * 8;
+    let body = HEAD_LEN as u64 + mc * slot;
+    (body <= MAX_BYTES as u64).then_some(body as usize)
+}
+
+impl Reopen for Queue {
+    const KIND: ObjKind = ObjKind::MsgQueue;
+    fn object(&self) -> &store::Object {
+        &self.obj
+    }
+    fn reopen(name: &str) -> Result<Arc<Self>> {
+        Queue::open(name, Assert::Exists, 1, 1, 0).map(Arc::new)
     }
 }
 
-fn futex_wake_all(word: &AtomicU32) {
-    // SAFETY: as above; FUTEX_WAKE only reads the address.
-    unsafe {
-        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, i32::MAX, 0usize, 0usize, 0u32);
-    }
+fn wake_all(obj: &store::Object) {
+    // SAFETY: every queue body starts with a QHead (layout checked).
+    let head = unsafe { &*(obj.map.body() as *const QHead) };
+    head.not_empty.fetch_add(1, Ordering::Release);
+    head.not_full.fetch_add(1, Ordering::Release);
+    futex::wake_all(&head.not_empty);
+    futex::wake_all(&head.not_full);
 }
 
 /// Holds the queue's mutex; unlocks on drop.
@@ -122,15 +138,15 @@ impl Queue {
         }
     }
 
-    pub fn open(name: &str, assert: Assert, max_count: u32, max_nchar: u32) -> Result<Queue> {
+    pub fn open(name: &str, assert: Assert, max_count: u32, max_nchar: u32, flags: u32) -> Result<Queue> {
         if max_count == 0 || max_nchar == 0 {
             return Err(Error::new(Kind::InvalidArgument, "`max_count` and `max_nchar` must be at least 1"));
         }
-        let body_len = HEAD_LEN + max_count as usize * slot_size(max_nchar);
-        if body_len > MAX_BYTES {
+        if layout([max_count, max_nchar, 0, 0]).is_none() {
+            let need = HEAD_LEN as u64 + max_count as u64 * slot_size(max_nchar) as u64;
             return Err(Error::new(
                 Kind::InvalidArgument,
-                format!("a queue of {max_count} messages of {max_nchar} characters needs {body_len} bytes; the limit is {MAX_BYTES}"),
+                format!("a queue of {max_count} messages of {max_nchar} characters needs {need} bytes; the limit is {MAX_BYTES}"),
             ));
         }
         let init = move |body: *mut u8| -> Result<()> {
@@ -144,14 +160,10 @@ impl Queue {
             }
             init_robust(body as *mut libc::pthread_mutex_t)
         };
-        let obj = shm::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], body_len, &init)?;
-        // An existing queue keeps its own sizes; check the file matches them.
-        let h = obj.map.header();
-        let (mc, mn) = (h.params[0], h.params[1]);
-        let need = HEAD_LEN + mc as usize * slot_size(mn);
-        if mc == 0 || mn == 0 || obj.map.body_len() < need {
-            return Err(Error::new(Kind::WrongKind, format!("'{name}' is not a valid msg_queue")));
-        }
+        let obj = store::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], flags, &layout, &init)?;
+        // An existing queue keeps its own sizes (checked against the file by
+        // store::open).
+        let (mc, mn) = (obj.params[0], obj.params[1]);
         Ok(Queue { name: name.to_string(), obj, max_count: mc, max_nchar: mn, slot_size: slot_size(mn) })
     }
 
@@ -176,11 +188,14 @@ impl Queue {
     }
 
     /// Lock the queue's mutex (held only for a copy, so no deadline);
-    /// None when interrupted.
-    fn lock(&self, interrupts: Interrupts) -> Result<Option<Guard<'_>>> {
-        match robust_lock(self.mutex(), Deadline::Never, interrupts, &|| self.repair()) {
-            Ok(Outcome::Done) => Ok(Some(Guard(self))),
-            Ok(_) => Ok(None),
+    /// Err(outcome) when interrupted or removed.
+    fn lock(&self, interrupts: Interrupts) -> Result<std::result::Result<Guard<'_>, Outcome>> {
+        if self.obj.is_removed() {
+            return Ok(Err(Outcome::Removed));
+        }
+        match robust_lock(self.mutex(), Deadline::Never, interrupts, self.obj.removed_word(), &|| self.repair()) {
+            Ok(Outcome::Done) => Ok(Ok(Guard(self))),
+            Ok(out) => Ok(Err(out)),
             Err(e) => Err(Error::os(format!("cannot lock msg_queue '{}'", self.name), e)),
         }
     }
@@ -198,7 +213,10 @@ impl Queue {
         }
         let head = self.head();
         loop {
-            let Some(guard) = self.lock(interrupts)? else { return Ok(Outcome::Interrupted) };
+            let guard = match self.lock(interrupts)? {
+                Ok(g) => g,
+                Err(out) => return Ok(out),
+            };
             if head.count.load(Ordering::Relaxed) < self.max_count {
                 let free = (0..self.max_count as usize).find(|&i| self.slot(i).0.state.load(Ordering::Acquire) == FREE);
                 if let Some(i) = free {
@@ -220,7 +238,7 @@ impl Queue {
                 // fix it and treat the queue as full this round.
                 self.repair();
             }
-            if let Some(out) = sleep_on(guard, &head.not_full, &head.wait_full, deadline, interrupts) {
+            if let Some(out) = sleep_on(guard, &head.not_full, &head.wait_full, deadline, interrupts, &self.obj) {
                 return Ok(out);
             }
         }
@@ -230,7 +248,10 @@ impl Queue {
     pub fn receive(&self, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<String, Outcome>> {
         let head = self.head();
         loop {
-            let Some(guard) = self.lock(interrupts)? else { return Ok(Err(Outcome::Interrupted)) };
+            let guard = match self.lock(interrupts)? {
+                Ok(g) => g,
+                Err(out) => return Ok(Err(out)),
+            };
             if head.count.load(Ordering::Relaxed) > 0 {
                 let mut best: Option<(usize, u32, u64)> = None;
                 for i in 0..self.max_count as usize {
@@ -258,7 +279,7 @@ impl Queue {
                 }
                 self.repair();
             }
-            if let Some(out) = sleep_on(guard, &head.not_empty, &head.wait_empty, deadline, interrupts) {
+            if let Some(out) = sleep_on(guard, &head.not_empty, &head.wait_empty, deadline, interrupts, &self.obj) {
                 return Ok(Err(out));
             }
         }
@@ -269,20 +290,37 @@ impl Queue {
     }
 
     pub fn remove(&self) -> Result<bool> {
-        self.obj.remove()
+        let r = self.obj.remove();
+        wake_all(&self.obj);
+        r
     }
+}
+
+/// Remove the queue `name` (for `cleanup = TRUE`).
+pub fn remove_name(name: &str) -> Result<bool> {
+    store::remove_name(name, ObjKind::MsgQueue, &layout, &wake_all)
 }
 
 /// Release the queue (`guard`) and sleep on the futex `word`, counted in
 /// `waiters`, for at most one slice.  `Some` when the wait must end: the
-/// deadline passed or an interrupt is pending.
-fn sleep_on(guard: Guard<'_>, word: &AtomicU32, waiters: &AtomicU32, deadline: Deadline, interrupts: Interrupts) -> Option<Outcome> {
+/// deadline passed, an interrupt is pending or the queue was removed.
+fn sleep_on(
+    guard: Guard<'_>,
+    word: &AtomicU32,
+    waiters: &AtomicU32,
+    deadline: Deadline,
+    interrupts: Interrupts,
+    obj: &store::Object,
+) -> Option<Outcome> {
     let Some(slice) = deadline.next_slice() else { return Some(Outcome::TimedOut) };
     let seen = word.load(Ordering::Acquire);
     waiters.fetch_add(1, Ordering::AcqRel);
     drop(guard);
-    futex_wait(word, seen, slice);
+    futex::wait(word, seen, slice);
     let _ = waiters.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
+    if obj.is_removed() {
+        return Some(Outcome::Removed);
+    }
     interrupts.pending().then_some(Outcome::Interrupted)
 }
 
@@ -290,30 +328,48 @@ fn sleep_on(guard: Guard<'_>, word: &AtomicU32, waiters: &AtomicU32, deadline: D
 fn notify(word: &AtomicU32, waiters: &AtomicU32) {
     word.fetch_add(1, Ordering::Release);
     if waiters.load(Ordering::Acquire) > 0 {
-        futex_wake_all(word);
+        futex::wake_all(word);
     }
 }
 
-fn get(x: &Robj) -> Result<&Queue> {
+type Handle = Named<Queue>;
+
+fn get(x: &Robj) -> Result<&Handle> {
     handle(x, "msg_queue")
 }
 
 #[extendr]
-fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64) -> Robj {
-    to_r(Assert::parse(assert).and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32)).map(ExternalPtr::new))
+fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64, cleanup: bool) -> Robj {
+    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
+    to_r(
+        Assert::parse(assert)
+            .and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32, flags))
+            .map(|q| ExternalPtr::new(Named::new(name, Arc::new(q)))),
+    )
 }
 
 #[extendr]
 fn rs_mq_send(h: Robj, msg: &str, timeout_ms: f64, priority: f64) -> Robj {
-    crate::mutex::outcome_to_r(
-        get(&h).and_then(|q| q.send(msg, priority as u32, Deadline::from_ms(timeout_ms), Interrupts::Check)),
-    )
+    let deadline = Deadline::from_ms(timeout_ms);
+    outcome_to_r(get(&h).and_then(|q| loop {
+        match q.get()?.send(msg, priority as u32, deadline, Interrupts::Check)? {
+            Outcome::Removed => continue,
+            out => break Ok(out),
+        }
+    }))
 }
 
 /// The message, NULL on timeout, or an error list.
 #[extendr]
 fn rs_mq_receive(h: Robj, timeout_ms: f64) -> Robj {
-    match get(&h).and_then(|q| q.receive(Deadline::from_ms(timeout_ms), Interrupts::Check)) {
+    let deadline = Deadline::from_ms(timeout_ms);
+    let got = get(&h).and_then(|q| loop {
+        match q.get()?.receive(deadline, Interrupts::Check)? {
+            Err(Outcome::Removed) => continue,
+            other => break Ok(other),
+        }
+    });
+    match got {
         Ok(Ok(msg)) => msg.into(),
         Ok(Err(Outcome::Interrupted)) => Error::interrupted().into(),
         Ok(Err(_)) => ().into(),
@@ -324,12 +380,16 @@ fn rs_mq_receive(h: Robj, timeout_ms: f64) -> Robj {
 /// c(count, max_count, max_nchar) as integers.
 #[extendr]
 fn rs_mq_info(h: Robj) -> Robj {
-    to_r(get(&h).map(|q| vec![q.count() as i32, q.max_count as i32, q.max_nchar as i32]))
+    to_r(get(&h).and_then(|q| q.get()).map(|q| vec![q.count() as i32, q.max_count as i32, q.max_nchar as i32]))
 }
 
 #[extendr]
 fn rs_mq_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|q| q.remove()))
+    to_r(get(&h).and_then(|q| match q.get() {
+        Ok(now) => now.remove(),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }))
 }
 
 extendr_module! {
@@ -348,7 +408,7 @@ mod tests {
     #[test]
     fn priorities_fifo_and_limits() {
         let name = format!("mqtest{}", std::process::id());
-        let q = Queue::open(&name, Assert::Create, 4, 3).unwrap();
+        let q = Queue::open(&name, Assert::Create, 4, 3, 0).unwrap();
         let d = Deadline::Now;
         let i = Interrupts::Ignore;
         assert_eq!(q.send("a", 0, d, i).unwrap(), Outcome::Done);
@@ -362,7 +422,7 @@ mod tests {
         assert_eq!(got, vec!["b", "éèê", "a", "c"]);
         assert_eq!(q.receive(d, i).unwrap(), Err(Outcome::TimedOut));
         // The sizes of an existing queue win.
-        let q2 = Queue::open(&name, Assert::None, 100, 100).unwrap();
+        let q2 = Queue::open(&name, Assert::None, 100, 100, 0).unwrap();
         assert_eq!((q2.max_count, q2.max_nchar), (4, 3));
         assert!(q.remove().unwrap());
     }

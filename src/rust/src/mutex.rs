@@ -27,8 +27,9 @@
 //! with each lock tells the child that it does not hold it.
 
 use crate::error::{handle, to_r, Error, Kind, Result};
-use crate::shm::{self, Assert, ObjKind};
+use crate::outcome::outcome_to_r;
 use crate::robust::{init_robust, robust_lock, unlock_raw};
+use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::collections::HashMap;
@@ -59,15 +60,29 @@ struct State {
     pid: u32,
 }
 
-/// One per name per process.
+/// One per object per process.
 pub struct MutexShared {
     name: String,
-    obj: shm::Object,
+    obj: store::Object,
     state: Mutex<State>,
 }
 
+impl Reopen for MutexShared {
+    const KIND: ObjKind = ObjKind::Mutex;
+    fn object(&self) -> &store::Object {
+        &self.obj
+    }
+    fn reopen(name: &str) -> Result<Arc<Self>> {
+        open(name, Assert::Exists, 0)
+    }
+}
+
 /// What an R mutex object holds.
-pub struct MutexRef(Arc<MutexShared>);
+pub type MutexRef = Named<MutexShared>;
+
+fn layout(_params: [u32; 4]) -> Option<usize> {
+    Some(std::mem::size_of::<Body>())
+}
 
 /// This process's id, cached: `getpid()` is a system call (about 0.5 µs
 /// here, a third of an uncontended lock + unlock).  A child made by fork()
@@ -128,7 +143,8 @@ impl MutexShared {
                 format!("this process already holds {how} lock on mutex '{}'; unlock it first", self.name),
             ));
         }
-        let out = robust_lock(self.gate(), deadline, interrupts, &|| {})
+        let removed = self.obj.removed_word();
+        let out = robust_lock(self.gate(), deadline, interrupts, removed, &|| {})
             .map_err(|e| self.os_err("lock", e))?;
         if out != Outcome::Done {
             return Ok(out);
@@ -139,7 +155,7 @@ impl MutexShared {
             // the gate.
             let mask = busy.load(Ordering::Acquire);
             for i in (0..READER_SLOTS).filter(|i| mask & (1 << i) != 0) {
-                let out = robust_lock(self.slot(i), deadline, interrupts, &|| {
+                let out = robust_lock(self.slot(i), deadline, interrupts, removed, &|| {
                     busy.fetch_and(!(1 << i), Ordering::AcqRel);
                 });
                 match out {
@@ -203,26 +219,10 @@ impl MutexShared {
         Ok(true)
     }
 
-    /// Whether any process holds the mutex right now (for `ipc_objects()`).
-    pub fn is_locked(&self) -> bool {
-        // SAFETY: initialised robust mutex in our mapping.
-        match unsafe { libc::pthread_mutex_trylock(self.gate()) } {
-            0 | libc::EOWNERDEAD => {
-                let readers = (0..READER_SLOTS).any(|i| {
-                    // SAFETY: as above.
-                    match unsafe { libc::pthread_mutex_trylock(self.slot(i)) } {
-                        0 | libc::EOWNERDEAD => {
-                            unlock_raw(self.slot(i));
-                            false
-                        }
-                        _ => true,
-                    }
-                });
-                unlock_raw(self.gate());
-                readers
-            }
-            _ => true,
-        }
+    /// Whether this process holds the lock.
+    pub fn held_here(&self) -> bool {
+        let st = self.state();
+        st.held != Held::No && st.pid == my_pid()
     }
 
     pub fn remove(&self) -> Result<bool> {
@@ -238,7 +238,7 @@ impl Drop for MutexShared {
     }
 }
 
-fn open_object(name: &str, assert: Assert) -> Result<shm::Object> {
+fn open_object(name: &str, assert: Assert, flags: u32) -> Result<store::Object> {
     let init = |body: *mut u8| -> Result<()> {
         let b = body as *mut Body;
         // SAFETY: body is a fresh zeroed region of size_of::<Body>() bytes.
@@ -250,28 +250,24 @@ fn open_object(name: &str, assert: Assert) -> Result<shm::Object> {
         }
         Ok(())
     };
-    let obj = shm::open(name, ObjKind::Mutex, assert, [0; 4], std::mem::size_of::<Body>(), &init)?;
-    if obj.map.body_len() < std::mem::size_of::<Body>() {
-        return Err(Error::new(Kind::WrongKind, format!("'{name}' is not a valid mutex")));
-    }
-    Ok(obj)
+    store::open(name, ObjKind::Mutex, assert, [0; 4], flags, &layout, &init)
 }
 
 /// Open (or create) the mutex `name`.
-pub fn open(name: &str, assert: Assert) -> Result<Arc<MutexShared>> {
-    let path = shm::path_of(name);
+pub fn open(name: &str, assert: Assert, flags: u32) -> Result<Arc<MutexShared>> {
+    store::check_name(name)?;
     let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
     let table = table.get_or_insert_with(HashMap::new);
     if let Some(existing) = table.get(name).and_then(Weak::upgrade) {
         // Reuse our handle if the name still names the same object.
-        if shm::path_id(&path)? == Some(existing.obj.id) {
+        if store::Dir::open()?.id_of(name)? == Some(existing.obj.id) && !existing.obj.is_removed() {
             if assert == Assert::Create {
                 return Err(Error::new(Kind::AlreadyExists, format!("'{name}' already exists")));
             }
             return Ok(existing);
         }
     }
-    let obj = open_object(name, assert)?;
+    let obj = open_object(name, assert, flags)?;
     let shared = Arc::new(MutexShared {
         name: name.to_string(),
         obj,
@@ -282,48 +278,91 @@ pub fn open(name: &str, assert: Assert) -> Result<Arc<MutexShared>> {
     Ok(shared)
 }
 
-/// Whether the mutex `name` is locked by anybody right now.
-pub fn is_locked(name: &str) -> Result<bool> {
-    let shared = open(name, Assert::Exists)?;
-    let held_here = {
-        let st = shared.state();
-        st.held != Held::No && st.pid == my_pid()
-    };
-    Ok(held_here || shared.is_locked())
-}
-
 fn get(x: &Robj) -> Result<&MutexRef> {
     handle(x, "mutex")
 }
 
-/// Outcome as R sees it: TRUE, FALSE (timed out), or the interrupt error.
-pub fn outcome_to_r(out: Result<Outcome>) -> Robj {
-    match out {
-        Ok(Outcome::Done) => true.into(),
-        Ok(Outcome::TimedOut) => false.into(),
-        Ok(Outcome::Interrupted) => Error::interrupted().into(),
-        Err(e) => e.into(),
+/// Remove the mutex `name` (for `cleanup = TRUE`).
+pub fn remove_name(name: &str) -> Result<bool> {
+    store::remove_name(name, ObjKind::Mutex, &layout, &|_| {})
+}
+
+/// What `ipc_objects()` shows of a mutex, read from its bytes without
+/// touching its locks.  On Linux a robust mutex's first word is 0 when free,
+/// else the owner's thread id, with bit 30 set by the kernel when the owner
+/// died holding it (and the thread id cleared), until a new owner recovers it.
+pub fn status(body: &[u8]) -> &'static str {
+    const OWNER_DIED: u32 = 0x4000_0000;
+    const TID_MASK: u32 = 0x3fff_ffff;
+    let word = |off: usize| -> u32 {
+        body.get(off..off + 4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+    };
+    let size = std::mem::size_of::<libc::pthread_mutex_t>();
+    let offs = std::iter::once(std::mem::offset_of!(Body, gate))
+        .chain((0..READER_SLOTS).map(|i| std::mem::offset_of!(Body, slots) + i * size));
+    let (mut held, mut died) = (false, false);
+    for off in offs {
+        let w = word(off);
+        held |= w & TID_MASK != 0;
+        died |= w & OWNER_DIED != 0 && w & TID_MASK == 0;
+    }
+    if held {
+        "locked"
+    } else if died {
+        "holder died"
+    } else {
+        "unlocked"
     }
 }
 
 #[extendr]
-fn rs_mutex_open(name: &str, assert: &str) -> Robj {
-    to_r(Assert::parse(assert).and_then(|a| open(name, a)).map(|m| ExternalPtr::new(MutexRef(m))))
+fn rs_mutex_open(name: &str, assert: &str, cleanup: bool) -> Robj {
+    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
+    to_r(Assert::parse(assert).and_then(|a| open(name, a, flags)).map(|m| ExternalPtr::new(Named::new(name, m))))
+}
+
+/// Lock the mutex the name names now (following it after a removal, also
+/// in the middle of a wait).
+pub fn lock_named(m: &MutexRef, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Outcome> {
+    loop {
+        match m.get()?.lock(exclusive, deadline, interrupts)? {
+            Outcome::Removed => continue,
+            out => return Ok(out),
+        }
+    }
+}
+
+/// Unlock what this process holds through this name: the object it locked,
+/// even if that was removed since, else the one the name names now.
+pub fn unlock_named(m: &MutexRef) -> Result<bool> {
+    let last = m.last();
+    if last.held_here() {
+        return last.unlock();
+    }
+    match m.get() {
+        Ok(now) => now.unlock(),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[extendr]
 fn rs_mutex_lock(h: Robj, shared: bool, timeout_ms: f64) -> Robj {
-    outcome_to_r(get(&h).and_then(|m| m.0.lock(!shared, Deadline::from_ms(timeout_ms), Interrupts::Check)))
+    outcome_to_r(get(&h).and_then(|m| lock_named(m, !shared, Deadline::from_ms(timeout_ms), Interrupts::Check)))
 }
 
 #[extendr]
 fn rs_mutex_unlock(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|m| m.0.unlock()))
+    to_r(get(&h).and_then(unlock_named))
 }
 
 #[extendr]
 fn rs_mutex_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|m| m.0.remove()))
+    to_r(get(&h).and_then(|m| match m.get() {
+        Ok(now) => now.remove(),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }))
 }
 
 extendr_module! {
@@ -339,26 +378,31 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
+    fn body_bytes(m: &MutexShared) -> Vec<u8> {
+        // SAFETY: reads the mapped body, which is body_len() bytes.
+        unsafe { std::slice::from_raw_parts(m.obj.map.body(), m.obj.map.body_len()).to_vec() }
+    }
+
     #[test]
     fn per_process_locks_shared_and_exclusive() {
         let name = format!("mutextest{}", std::process::id());
-        let a = open(&name, Assert::Create).unwrap();
-        let b = open(&name, Assert::None).unwrap();
+        let a = open(&name, Assert::Create, 0).unwrap();
+        let b = open(&name, Assert::None, 0).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         let (now, ign) = (Deadline::Now, Interrupts::Ignore);
         assert_eq!(a.lock(true, now, ign).unwrap(), Outcome::Done);
         assert_eq!(b.lock(false, now, ign).err().unwrap().kind, Kind::AlreadyLocked);
-        assert!(a.is_locked());
+        assert_eq!(status(&body_bytes(&a)), "locked");
         assert!(b.unlock().unwrap());
         assert!(!a.unlock().unwrap());
-        assert!(!a.is_locked());
+        assert_eq!(status(&body_bytes(&a)), "unlocked");
         assert_eq!(a.lock(false, now, ign).unwrap(), Outcome::Done);
-        assert!(a.is_locked());
+        assert_eq!(status(&body_bytes(&a)), "locked");
         // Another thread stands in for another process: a shared holder
         // keeps a writer out until it leaves.
         let name2 = name.clone();
         let t = std::thread::spawn(move || {
-            let obj = open_object(&name2, Assert::Exists).unwrap();
+            let obj = open_object(&name2, Assert::Exists, 0).unwrap();
             let other = MutexShared { name: name2, obj, state: Mutex::new(State { held: Held::No, pid: 0 }) };
             let t0 = Instant::now();
             let out = other.lock(true, Deadline::from_ms(100.0), Interrupts::Ignore).unwrap();
@@ -380,7 +424,7 @@ mod bench {
     #[ignore]
     fn mutex_speed() {
         let name = format!("mutexbench{}", std::process::id());
-        let m = open(&name, Assert::Create).unwrap();
+        let m = open(&name, Assert::Create, 0).unwrap();
         let t = std::time::Instant::now();
         for _ in 0..100_000 {
             m.lock(true, Deadline::Never, Interrupts::Ignore).unwrap();

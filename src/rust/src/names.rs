@@ -9,10 +9,15 @@
 //!   digit is `A`-`R`.  `v = slot * 2^22 + block * 2^10 + i` where
 //!   - `slot` counts 10 ms intervals of the real-time clock since
 //!     2020-01-01 UTC (room until the year 3159);
-//!   - `block` (12 bits) is claimed machine-wide by binding the abstract Unix
-//!     socket `\0rustipc-uid-<block>`.  The kernel lets only one socket bind a
-//!     name, and releases it when the process (and every fork child holding a
-//!     copy) has closed it, so no two live processes share a block;
+//!   - `block` (12 bits) is claimed by taking an exclusive `flock` on the
+//!     file `.uid-<block>` in the user's private object directory
+//!     ([`crate::store`]).  The kernel gives the lock to one open file at a
+//!     time and releases it when the process (and every fork child holding a
+//!     copy) has closed it, so no two live processes share a block.  The
+//!     lock is on the file, so it works across PID and network namespaces
+//!     that share the directory (an abstract socket, as 0.1.0 used, does
+//!     not), and only this user can create or lock files there, so no other
+//!     user can take the blocks;
 //!   - `i` (10 bits) counts the uids this process made in this slot.
 //!
 //! Why no two uids are ever equal, even across exited processes and reused
@@ -21,16 +26,18 @@
 //! `i` it waits for the next slot).  Any earlier holder of the same block had
 //! closed it, so all of its slots are at most the slot in which we bound it.
 //! Within a process, (slot, i) only increases.  A forked child notices its
-//! new process id and binds a block of its own.  This fails only if the
-//! real-time clock is set back, or for processes in different network
-//! namespaces sharing one /dev/shm.
+//! new process id and claims a block of its own.  This fails only if the
+//! real-time clock is set back.  uids are unique among the processes of one
+//! user that share an object directory, which is all that can open the
+//! objects they name.
 //!
 //! Rate: 1,024 uids per 10 ms slot, about 100,000 per second; the first uid
 //! of a process waits for the slot after it bound its block (at most 10 ms).
 
 use crate::error::{Error, Kind, Result};
+use crate::store;
 use extendr_api::prelude::*;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use xxhash_rust::xxh3::xxh3_64;
@@ -76,8 +83,9 @@ fn now_slot() -> u64 {
 
 struct UidState {
     pid: u32,
-    /// Holds our block's name bound while this process lives.
-    _socket: Option<OwnedFd>,
+    /// Holds the lock on our block's file while this process lives.
+    _token: Option<OwnedFd>,
+    path: String,
     block: u32,
     /// Slots up to this one are not ours to use.
     bound_slot: u64,
@@ -87,41 +95,54 @@ struct UidState {
 
 static UID: Mutex<Option<UidState>> = Mutex::new(None);
 
-/// Bind a free block's abstract socket name; returns (socket, block).
-fn claim_block() -> Result<(OwnedFd, u32)> {
-    // SAFETY: socket() has no memory arguments; the result is checked.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Error::last_os("uid(): cannot create a socket"));
-    }
-    // SAFETY: fd is a fresh descriptor that nothing else owns.
-    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+/// Lock a free block's file; returns (descriptor holding the lock, its
+/// path, block).
+///
+/// A process that exits normally deletes its block file while still holding
+/// its lock ([`release_block_at_exit`]), so after locking, the file must
+/// still be the one the name names; if not, somebody deleted it between our
+/// open and our lock, and we try again.
+fn claim_block() -> Result<(OwnedFd, String, u32)> {
+    let dir = store::Dir::open()?;
     let blocks = 1u32 << BLOCK_BITS;
     let start = (std::process::id().wrapping_mul(2_654_435_761)) % blocks;
-    for k in 0..blocks {
+    let mut k = 0;
+    while k < blocks {
         let block = (start + k) % blocks;
-        let name = format!("rustipc-uid-{block:03x}");
-        // SAFETY: sockaddr_un is plain old data; zeroed is a valid value.
-        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        // sun_path[0] stays 0: the abstract namespace, no file is created.
-        for (dst, src) in addr.sun_path[1..].iter_mut().zip(name.bytes()) {
-            *dst = src as libc::c_char;
-        }
-        let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + name.len()) as libc::socklen_t;
-        // SAFETY: addr is a valid sockaddr_un and len does not exceed it.
-        let rc = unsafe {
-            libc::bind(fd, &addr as *const libc::sockaddr_un as *const libc::sockaddr, len)
-        };
-        if rc == 0 {
-            return Ok((sock, block));
+        let name = format!(".uid-{block:03x}");
+        let fd = dir
+            .open_private(&name)
+            .map_err(|e| Error::os(format!("uid(): cannot open a block file in '{}'", dir.path), e))?;
+        // SAFETY: flock on our own descriptor.
+        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            if dir.id_of(&name)? == Some(store::file_id(fd.as_raw_fd())?) {
+                return Ok((fd, format!("{}/{name}", dir.path), block));
+            }
+            continue; // deleted under us: the same block again
         }
         let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EADDRINUSE) {
-            return Err(Error::os("uid(): cannot bind a socket name", err));
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(Error::os("uid(): cannot lock a block file", err));
+        }
+        k += 1;
+    }
+    Err(Error::new(Kind::OsError, "uid(): all 4096 uid blocks are in use by live processes of this user"))
+}
+
+/// At normal exit, delete our block file while we still hold its lock, so
+/// that nothing is left behind (a killed process leaves it, and the next
+/// claimant reuses it).
+extern "C" fn release_block_at_exit() {
+    if let Ok(guard) = UID.try_lock() {
+        if let Some(st) = guard.as_ref() {
+            if st.pid == std::process::id() {
+                if let Ok(c) = std::ffi::CString::new(st.path.as_str()) {
+                    // SAFETY: unlink with a valid C string.
+                    unsafe { libc::unlink(c.as_ptr()) };
+                }
+            }
         }
     }
-    Err(Error::new(Kind::OsError, "uid(): all 4096 uid blocks are in use by live processes"))
 }
 
 /// A new uid, unique on this machine (see the module docs for the argument).
@@ -130,9 +151,14 @@ pub fn uid() -> Result<String> {
     let pid = std::process::id();
     if guard.as_ref().map(|s| s.pid) != Some(pid) {
         // First call, or a forked child: the inherited block is the parent's.
-        let (sock, block) = claim_block()?;
+        let (token, path, block) = claim_block()?;
         let bound = now_slot();
-        *guard = Some(UidState { pid, _socket: Some(sock), block, bound_slot: bound, slot: bound, next: 0 });
+        *guard = Some(UidState { pid, _token: Some(token), path, block, bound_slot: bound, slot: bound, next: 0 });
+        static AT_EXIT: std::sync::Once = std::sync::Once::new();
+        AT_EXIT.call_once(|| {
+            // SAFETY: registers a handler that only unlinks a file.
+            unsafe { libc::atexit(release_block_at_exit) };
+        });
     }
     let st = guard.as_mut().ok_or_else(|| Error::new(Kind::OsError, "uid(): no state"))?;
     loop {

@@ -1,5 +1,5 @@
-//! Open-file-description (OFD) locks, the mechanism behind [`crate::mutex`]
-//! and [`crate::filelock`].
+//! Open-file-description (OFD) locks, the mechanism behind
+//! [`crate::filelock`].
 //!
 //! Why OFD locks (`F_OFD_SETLK`/`F_OFD_SETLKW`) and not the alternatives:
 //! * they belong to the open file description, so the kernel releases them
@@ -40,19 +40,32 @@ pub fn cancel_signal() -> libc::c_int {
 
 extern "C" fn on_cancel_signal(_sig: libc::c_int) {}
 
-fn install_cancel_handler() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: sigaction is given a zeroed (valid) struct with a handler
-        // that does nothing, so it is async-signal-safe.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_cancel_signal as *const () as usize;
-            sa.sa_flags = 0; // no SA_RESTART: the blocked fcntl returns EINTR
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(cancel_signal(), &sa, std::ptr::null_mut());
-        }
-    });
+/// Make sure the cancel signal runs our (empty) handler, without
+/// `SA_RESTART`.  Checked before every use, not once: another library loaded
+/// into R may have set the signal to its default (which would kill R) or to
+/// "ignore" (which would leave the helper blocked, and R with it).  One
+/// `sigaction` query per contended wait.
+fn ensure_cancel_handler() {
+    let ours = on_cancel_signal as *const () as usize;
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into a zeroed (valid) struct.
+    let current = unsafe {
+        let mut cur: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(cancel_signal(), std::ptr::null(), &mut cur);
+        cur
+    };
+    if current.sa_sigaction == ours && current.sa_flags & libc::SA_RESTART == 0 {
+        return;
+    }
+    // SAFETY: sigaction is given a zeroed (valid) struct with a handler that
+    // does nothing, so it is async-signal-safe.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = ours;
+        sa.sa_flags = 0; // no SA_RESTART: the blocked fcntl returns EINTR
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(cancel_signal(), &sa, std::ptr::null_mut());
+    }
 }
 
 fn flock(l_type: libc::c_int) -> libc::flock {
@@ -122,7 +135,7 @@ pub fn lock(fd: RawFd, exclusive: bool, deadline: Deadline, interrupts: Interrup
     if deadline.is_now() {
         return Ok(Outcome::TimedOut);
     }
-    install_cancel_handler();
+    ensure_cancel_handler();
     let shared = Arc::new((Mutex::new(Helper::default()), Condvar::new()));
     let theirs = Arc::clone(&shared);
     let l_type = lock_type(exclusive);
@@ -192,6 +205,7 @@ pub fn lock(fd: RawFd, exclusive: bool, deadline: Deadline, interrupts: Interrup
         if give_up.is_some() {
             h.cancel = true;
             while h.done.is_none() {
+                ensure_cancel_handler();
                 // SAFETY: the thread has not been joined, so its pthread_t
                 // is valid; the signal's handler does nothing.
                 unsafe { libc::pthread_kill(handle.as_pthread_t(), cancel_signal()) };

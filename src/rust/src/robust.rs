@@ -9,6 +9,7 @@
 //! carry nanoseconds into seconds; see [`crate::wait::clock_after`]).
 
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicU32, Ordering};
 use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
 
 pub(crate) fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
@@ -32,11 +33,13 @@ pub(crate) fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
 /// `m` must point at an initialised robust mutex in a live mapping (hence
 /// crate-private: callers pass pointers into their own objects).
 /// `on_owner_died` runs (with the mutex
-/// held) when the previous owner died holding it.
+/// held) when the previous owner died holding it.  Between slices the wait
+/// ends with `Removed` when `removed` (the object's header word) is set.
 pub(crate) fn robust_lock(
     m: *mut libc::pthread_mutex_t,
     deadline: Deadline,
     interrupts: Interrupts,
+    removed: &AtomicU32,
     on_owner_died: &dyn Fn(),
 ) -> std::io::Result<Outcome> {
     // SAFETY: `m` is an initialised robust mutex in a live mapping.
@@ -53,8 +56,13 @@ pub(crate) fn robust_lock(
             libc::EBUSY | libc::ETIMEDOUT | libc::EINTR => {}
             e => return Err(std::io::Error::from_raw_os_error(e)),
         }
-        if rc == libc::ETIMEDOUT && interrupts.pending() {
-            return Ok(Outcome::Interrupted);
+        if rc == libc::ETIMEDOUT {
+            if interrupts.pending() {
+                return Ok(Outcome::Interrupted);
+            }
+            if removed.load(Ordering::Acquire) != 0 {
+                return Ok(Outcome::Removed);
+            }
         }
         let Some(slice) = deadline.next_slice() else { return Ok(Outcome::TimedOut) };
         let until = clock_after(libc::CLOCK_REALTIME, slice);

@@ -1,91 +1,134 @@
 //! `semaphore()`: a named counter across processes.
 //!
-//! A process-shared POSIX `sem_t` (`sem_init(pshared = 1)`) in the object's
-//! body.  glibc's semaphore is a futex: `sem_post` wakes exactly one waiter
-//! at once, and a waiter killed while waiting leaves nothing locked.  Waits
-//! use `sem_clockwait` on `CLOCK_MONOTONIC` in slices (see [`crate::wait`]),
-//! so they can be interrupted and are immune to clock changes.
+//! The body is two 32-bit words: the count and a hint of how many processes
+//! sleep on it.  `post` raises the count with a compare-and-swap (never past
+//! [`VALUE_MAX`]) and wakes one sleeper; `wait` lowers it with a
+//! compare-and-swap, or sleeps on the count word ([`crate::futex`]) in
+//! slices, checking for interrupts, the deadline and a removal in between.
+//!
+//! Why not a POSIX `sem_t` (0.1.0 used one): glibc reads flags out of the
+//! `sem_t` itself and aborts the process when the kernel rejects them, so a
+//! damaged or hostile file could kill R; macOS has no `sem_init` at all.  A
+//! count word has no state that can be invalid: any value is a count, and a
+//! waiter killed while sleeping leaves at most a spare wake-up.
 
 use crate::error::{handle, to_r, Error, Kind, Result};
-use crate::mutex::outcome_to_r;
-use crate::shm::{self, Assert, ObjKind};
-use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
+use crate::futex;
+use crate::outcome::outcome_to_r;
+use crate::store::{self, Assert, Named, ObjKind, Reopen};
+use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
-extern "C" {
-    // glibc >= 2.30; the libc crate does not declare it.
-    fn sem_clockwait(sem: *mut libc::sem_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> libc::c_int;
+/// The largest count (as interprocess' Boost semaphores and POSIX allow).
+pub const VALUE_MAX: u32 = i32::MAX as u32;
+
+#[repr(C)]
+struct Body {
+    value: AtomicU32,
+    waiters: AtomicU32,
 }
 
-/// The largest count (glibc's SEM_VALUE_MAX).
-pub const VALUE_MAX: u32 = i32::MAX as u32;
+const BODY_LEN: usize = 64;
+const _: () = assert!(std::mem::size_of::<Body>() <= BODY_LEN);
+
+fn layout(_params: [u32; 4]) -> Option<usize> {
+    Some(BODY_LEN)
+}
 
 pub struct Semaphore {
     name: String,
-    obj: shm::Object,
+    obj: store::Object,
+}
+
+impl Reopen for Semaphore {
+    const KIND: ObjKind = ObjKind::Semaphore;
+    fn object(&self) -> &store::Object {
+        &self.obj
+    }
+    fn reopen(name: &str) -> Result<Arc<Self>> {
+        Semaphore::open(name, Assert::Exists, 0, 0).map(Arc::new)
+    }
+}
+
+fn wake_all(obj: &store::Object) {
+    // SAFETY: every semaphore body starts with a Body (layout checked).
+    let body = unsafe { &*(obj.map.body() as *const Body) };
+    futex::wake_all(&body.value);
 }
 
 impl Semaphore {
-    fn sem(&self) -> *mut libc::sem_t {
-        self.obj.map.body() as *mut libc::sem_t
+    fn body(&self) -> &Body {
+        // SAFETY: the file's size was checked against the layout on open.
+        unsafe { &*(self.obj.map.body() as *const Body) }
     }
 
-    pub fn open(name: &str, assert: Assert, value: u32) -> Result<Semaphore> {
+    pub fn open(name: &str, assert: Assert, value: u32, flags: u32) -> Result<Semaphore> {
         if value > VALUE_MAX {
             return Err(Error::new(Kind::InvalidArgument, format!("`value` must be at most {VALUE_MAX}")));
         }
         let init = move |body: *mut u8| {
-            // SAFETY: body is a fresh, private, 64-byte aligned region larger
-            // than a sem_t; nobody else can see it before it is published.
-            if unsafe { libc::sem_init(body as *mut libc::sem_t, 1, value) } != 0 {
-                return Err(Error::last_os("sem_init"));
-            }
+            // SAFETY: body is a fresh, private, zeroed region of BODY_LEN bytes.
+            unsafe { (*(body as *const Body)).value.store(value, Ordering::Relaxed) };
             Ok(())
         };
-        let obj = shm::open(name, ObjKind::Semaphore, assert, [0; 4], std::mem::size_of::<libc::sem_t>().max(32), &init)?;
-        if obj.map.body_len() < std::mem::size_of::<libc::sem_t>() {
-            return Err(Error::new(Kind::WrongKind, format!("'{name}' is not a valid semaphore")));
-        }
+        let obj = store::open(name, ObjKind::Semaphore, assert, [0; 4], flags, &layout, &init)?;
         Ok(Semaphore { name: name.to_string(), obj })
     }
 
     pub fn post(&self) -> Result<()> {
-        // SAFETY: sem() points at the initialised, mapped sem_t.
-        if unsafe { libc::sem_post(self.sem()) } != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EOVERFLOW) {
+        let b = self.body();
+        let mut v = b.value.load(Ordering::SeqCst);
+        loop {
+            if v >= VALUE_MAX {
                 return Err(Error::new(
                     Kind::InvalidArgument,
                     format!("semaphore '{}' is at its largest value ({VALUE_MAX})", self.name),
                 ));
             }
-            return Err(Error::os(format!("cannot post semaphore '{}'", self.name), e));
+            match b.value.compare_exchange_weak(v, v + 1, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => break,
+                Err(now) => v = now,
+            }
+        }
+        if b.waiters.load(Ordering::SeqCst) > 0 {
+            futex::wake(&b.value, 1);
         }
         Ok(())
     }
 
+    fn try_take(&self) -> bool {
+        let b = self.body();
+        let mut v = b.value.load(Ordering::SeqCst);
+        while v > 0 {
+            match b.value.compare_exchange_weak(v, v - 1, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+        }
+        false
+    }
+
     pub fn wait(&self, deadline: Deadline, interrupts: Interrupts) -> Result<Outcome> {
+        let b = self.body();
         loop {
-            // SAFETY: sem() points at the initialised, mapped sem_t.
-            if unsafe { libc::sem_trywait(self.sem()) } == 0 {
+            if self.try_take() {
                 return Ok(Outcome::Done);
             }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EAGAIN) && e.raw_os_error() != Some(libc::EINTR) {
-                return Err(Error::os(format!("cannot wait on semaphore '{}'", self.name), e));
+            if self.obj.is_removed() {
+                return Ok(Outcome::Removed);
             }
             let Some(slice) = deadline.next_slice() else {
                 return Ok(Outcome::TimedOut);
             };
-            let until = clock_after(libc::CLOCK_MONOTONIC, slice);
-            // SAFETY: valid sem_t and timespec pointers.
-            if unsafe { sem_clockwait(self.sem(), libc::CLOCK_MONOTONIC, &until) } == 0 {
+            b.waiters.fetch_add(1, Ordering::SeqCst);
+            futex::wait(&b.value, 0, slice);
+            let _ = b.waiters.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1));
+            // Take a count that is there before reporting an interrupt: the
+            // interrupt then stays pending for R, and nothing is lost.
+            if self.try_take() {
                 return Ok(Outcome::Done);
-            }
-            let e = std::io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::ETIMEDOUT) | Some(libc::EINTR) => {}
-                _ => return Err(Error::os(format!("cannot wait on semaphore '{}'", self.name), e)),
             }
             if interrupts.pending() {
                 return Ok(Outcome::Interrupted);
@@ -93,47 +136,66 @@ impl Semaphore {
         }
     }
 
-    pub fn value(&self) -> Result<i32> {
-        let mut v = 0;
-        // SAFETY: valid sem_t pointer and out-parameter.
-        if unsafe { libc::sem_getvalue(self.sem(), &mut v) } != 0 {
-            return Err(Error::last_os("sem_getvalue"));
-        }
-        Ok(v)
+    pub fn value(&self) -> u32 {
+        self.body().value.load(Ordering::SeqCst)
     }
 
     pub fn remove(&self) -> Result<bool> {
-        self.obj.remove()
+        let r = self.obj.remove();
+        wake_all(&self.obj);
+        r
     }
 }
 
-fn get(x: &Robj) -> Result<&Semaphore> {
+/// Remove the semaphore `name` (for `cleanup = TRUE`).
+pub fn remove_name(name: &str) -> Result<bool> {
+    store::remove_name(name, ObjKind::Semaphore, &layout, &wake_all)
+}
+
+type Handle = Named<Semaphore>;
+
+fn get(x: &Robj) -> Result<&Handle> {
     handle(x, "semaphore")
 }
 
+/// Run `op` on the object the name names, following it after a removal.
+fn on_current(h: &Handle, op: impl Fn(&Semaphore) -> Result<Outcome>) -> Result<Outcome> {
+    loop {
+        match op(&*h.get()?)? {
+            Outcome::Removed => continue,
+            out => return Ok(out),
+        }
+    }
+}
+
 #[extendr]
-fn rs_sem_open(name: &str, assert: &str, value: f64) -> Robj {
-    to_r(Assert::parse(assert).and_then(|a| Semaphore::open(name, a, value as u32)).map(ExternalPtr::new))
+fn rs_sem_open(name: &str, assert: &str, value: f64, cleanup: bool) -> Robj {
+    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
+    to_r(
+        Assert::parse(assert)
+            .and_then(|a| Semaphore::open(name, a, value as u32, flags))
+            .map(|s| ExternalPtr::new(Named::new(name, Arc::new(s)))),
+    )
 }
 
 #[extendr]
 fn rs_sem_post(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|s| s.post()).map(|_| true))
+    to_r(get(&h).and_then(|s| s.get()?.post()).map(|_| true))
 }
 
 #[extendr]
 fn rs_sem_wait(h: Robj, timeout_ms: f64) -> Robj {
-    outcome_to_r(get(&h).and_then(|s| s.wait(Deadline::from_ms(timeout_ms), Interrupts::Check)))
-}
-
-#[extendr]
-fn rs_sem_value(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|s| s.value()))
+    let deadline = Deadline::from_ms(timeout_ms);
+    outcome_to_r(get(&h).and_then(|s| on_current(s, |sem| sem.wait(deadline, Interrupts::Check))))
 }
 
 #[extendr]
 fn rs_sem_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|s| s.remove()))
+    to_r(get(&h).and_then(|s| match s.get() {
+        Ok(sem) => sem.remove(),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }))
 }
 
 extendr_module! {
@@ -141,7 +203,6 @@ extendr_module! {
     fn rs_sem_open;
     fn rs_sem_post;
     fn rs_sem_wait;
-    fn rs_sem_value;
     fn rs_sem_remove;
 }
 
@@ -153,7 +214,7 @@ mod tests {
     #[test]
     fn counts_and_times_out() {
         let name = format!("semtest{}", std::process::id());
-        let s = Semaphore::open(&name, Assert::Create, 2).unwrap();
+        let s = Semaphore::open(&name, Assert::Create, 2, 0).unwrap();
         assert_eq!(s.wait(Deadline::Now, Interrupts::Ignore).unwrap(), Outcome::Done);
         assert_eq!(s.wait(Deadline::Now, Interrupts::Ignore).unwrap(), Outcome::Done);
         assert_eq!(s.wait(Deadline::Now, Interrupts::Ignore).unwrap(), Outcome::TimedOut);
@@ -161,8 +222,27 @@ mod tests {
         assert_eq!(s.wait(Deadline::from_ms(120.0), Interrupts::Ignore).unwrap(), Outcome::TimedOut);
         assert!(t.elapsed() >= Duration::from_millis(120));
         s.post().unwrap();
-        assert_eq!(s.value().unwrap(), 1);
-        assert!(Semaphore::open(&name, Assert::None, VALUE_MAX + 1).is_err());
+        assert_eq!(s.value(), 1);
+        assert!(Semaphore::open(&name, Assert::None, VALUE_MAX + 1, 0).is_err());
         assert!(s.remove().unwrap());
+    }
+
+    #[test]
+    fn a_post_wakes_a_waiter_and_removal_ends_a_wait() {
+        let name = format!("semwake{}", std::process::id());
+        let s = Arc::new(Semaphore::open(&name, Assert::Create, 0, 0).unwrap());
+        let s2 = Arc::clone(&s);
+        let t = std::thread::spawn(move || s2.wait(Deadline::Never, Interrupts::Ignore).unwrap());
+        s.post().unwrap();
+        assert_eq!(t.join().unwrap(), Outcome::Done);
+        let s2 = Arc::clone(&s);
+        let t = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            (s2.wait(Deadline::Never, Interrupts::Ignore).unwrap(), t0.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(s.remove().unwrap());
+        let (out, _) = t.join().unwrap();
+        assert_eq!(out, Outcome::Removed);
     }
 }

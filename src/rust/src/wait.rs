@@ -76,6 +76,8 @@ pub enum Outcome {
     Done,
     TimedOut,
     Interrupted,
+    /// The object was removed while waiting (see [`crate::store::Named`]).
+    Removed,
 }
 
 extern "C" {

@@ -1,0 +1,800 @@
+//! Where named objects live, and how they are created, checked and removed.
+//!
+//! Every mutex, semaphore and queue is one file in the user's object
+//! directory, by default `/dev/shm/rustipc-<uid>` (a tmpfs, so the file is
+//! memory), else `<tempdir>/rustipc-<uid>`; the environment variable
+//! `RUSTIPC_DIR` names another.  The file is `<name>` and starts with a
+//! [`Header`] that says which kind of object it is.
+//!
+//! **Who can open what.**  The directory is created with mode 0700 and, on
+//! every open, must be a real directory (not a symlink), owned by the
+//! effective user, with no group or other permission bits; anything else is
+//! a `permission` error naming it, and nothing in it is used.  Objects are
+//! created with mode 0600, and opening one checks that it is a regular file
+//! owned by the user, opened with `O_NOFOLLOW | O_NONBLOCK` (a FIFO or a
+//! device planted under a name can neither block nor be mistaken for an
+//! object).  So another user can neither create, read, nor replace a name;
+//! the same user's processes are trusted (they could as well ptrace us).
+//!
+//! **Checked before use.**  The header is read with `pread` (not through the
+//! mapping), and its magic, version, kind and parameters are checked, the
+//! parameters with overflow-checked arithmetic, against the file's exact
+//! size before anything is mapped; each kind then only indexes its body
+//! within what its parameters allow.
+//!
+//! **Created whole or not at all.**  A creator writes the object into a
+//! private temporary file (`.tmp-<pid>-<n>`, in the private directory, so no
+//! other user can plant one), allocates every byte with `posix_fallocate`
+//! (on a full tmpfs that is an `ENOSPC` error now, instead of a SIGBUS on the
+//! first touch of a page later), initialises it, and publishes it with
+//! `linkat()`, which fails if the name exists.  Whoever opens the name sees
+//! nothing or a complete object; a failed creation leaves nothing behind.
+//!
+//! **Removed means removed.**  `remove` sets the `removed` word in the header
+//! before unlinking, so every process still holding the old object sees it
+//! with one atomic load per call and follows the name ([`Named`]); waiters
+//! are woken (each kind wakes its own words) or see it within one slice.
+//!
+//! Why files opened directly (not `shm_open`, not the `shared_memory`
+//! crate): kinds must not mix, so the kind is written in the file; a new
+//! object must never be seen half-made (shared_memory's `open()` fails
+//! between the creator's `shm_open` and `ftruncate`); POSIX shm names cannot
+//! be listed or owner-checked through a directory on every platform; and
+//! shared_memory pulls in large Windows-only crates.
+
+use crate::error::{Error, Kind, Result};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const MAGIC: [u8; 8] = *b"RUSTIPC\0";
+/// 2: per-user directory, `removed` word, creator.  Files of version 1
+/// lived elsewhere (`/dev/shm/ripc-*`) and are never opened.
+const VERSION: u32 = 2;
+/// Bytes before an object's body.
+pub const HEADER_LEN: usize = 64;
+/// Temporary files of creators start with this (and are never objects).
+pub const TMP_PREFIX: &str = ".tmp-";
+
+/// Header flag: the creator asked for `cleanup = TRUE`.
+pub const FLAG_CLEANUP: u32 = 1;
+
+/// The kinds of named object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ObjKind {
+    Mutex = 1,
+    Semaphore = 2,
+    MsgQueue = 3,
+}
+
+impl ObjKind {
+    pub fn from_u32(v: u32) -> Option<ObjKind> {
+        match v {
+            1 => Some(ObjKind::Mutex),
+            2 => Some(ObjKind::Semaphore),
+            3 => Some(ObjKind::MsgQueue),
+            _ => None,
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<ObjKind> {
+        match s {
+            "mutex" => Some(ObjKind::Mutex),
+            "semaphore" => Some(ObjKind::Semaphore),
+            "msg_queue" => Some(ObjKind::MsgQueue),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjKind::Mutex => "mutex",
+            ObjKind::Semaphore => "semaphore",
+            ObjKind::MsgQueue => "msg_queue",
+        }
+    }
+}
+
+/// The first 64 bytes of every object, as stored.
+#[repr(C)]
+pub struct Header {
+    pub magic: [u8; 8],
+    pub version: u32,
+    pub kind: u32,
+    /// Kind-specific (msg_queue: max_count, max_nchar).
+    pub params: [u32; 4],
+    /// Set (to 1) before the name is unlinked.
+    pub removed: AtomicU32,
+    /// Process id of the creator (informational: `ipc_objects()`).
+    pub creator: u32,
+    pub flags: u32,
+    _pad: [u32; 5],
+}
+
+const _: () = assert!(std::mem::size_of::<Header>() == HEADER_LEN);
+
+/// A header read from a file (plain values).
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderInfo {
+    pub kind: Option<ObjKind>,
+    pub params: [u32; 4],
+    pub removed: bool,
+    pub creator: u32,
+    pub flags: u32,
+}
+
+/// Parse 64 bytes; `None` unless magic and version are ours.
+pub fn parse_header(b: &[u8; HEADER_LEN]) -> Option<HeaderInfo> {
+    let u = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    if b[..8] != MAGIC || u(8) != VERSION {
+        return None;
+    }
+    Some(HeaderInfo {
+        kind: ObjKind::from_u32(u(12)),
+        params: [u(16), u(20), u(24), u(28)],
+        removed: u(32) != 0,
+        creator: u(36),
+        flags: u(40),
+    })
+}
+
+/// What `assert` asks of the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assert {
+    None,
+    Create,
+    Exists,
+}
+
+impl Assert {
+    pub fn parse(s: &str) -> Result<Assert> {
+        match s {
+            "none" => Ok(Assert::None),
+            "create" => Ok(Assert::Create),
+            "exists" => Ok(Assert::Exists),
+            _ => Err(Error::new(Kind::InvalidArgument, format!("unknown assert \"{s}\""))),
+        }
+    }
+}
+
+/// A name must be one file name in the directory that cannot collide with
+/// rustipc's own files (which start with a dot).
+pub fn check_name(name: &str) -> Result<()> {
+    let why = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > 255 {
+        "it is longer than 255 bytes"
+    } else if name.contains('/') || name.contains('\0') {
+        "it contains '/' or a NUL byte"
+    } else if name.starts_with('.') {
+        "names starting with '.' are reserved"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(Kind::InvalidArgument, format!("'{name}' cannot be an object name: {why}")))
+}
+
+fn euid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() as u32 }
+}
+
+/// The object directory's path (see the module docs).
+pub fn dir_path() -> String {
+    if let Ok(d) = std::env::var("RUSTIPC_DIR") {
+        if !d.is_empty() {
+            return d;
+        }
+    }
+    let base = if cfg!(target_os = "linux") && std::path::Path::new("/dev/shm").is_dir() {
+        std::path::PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("rustipc-{}", euid())).to_string_lossy().into_owned()
+}
+
+fn cstr(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::new(Kind::InvalidArgument, format!("'{s}' contains a NUL byte")))
+}
+
+fn fstat(fd: RawFd) -> std::io::Result<libc::stat> {
+    // SAFETY: fstat fills the zeroed stat struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st)
+}
+
+/// (device, inode) of an open file.
+pub fn file_id(fd: RawFd) -> Result<(u64, u64)> {
+    let st = fstat(fd).map_err(|e| Error::os("fstat", e))?;
+    Ok((st.st_dev as u64, st.st_ino as u64))
+}
+
+fn is_type(st: &libc::stat, t: libc::mode_t) -> bool {
+    st.st_mode & libc::S_IFMT == t
+}
+
+/// The object directory, opened and verified.
+pub struct Dir {
+    fd: OwnedFd,
+    pub path: String,
+}
+
+impl Dir {
+    /// Open (creating it if missing) and verify the object directory.
+    pub fn open() -> Result<Dir> {
+        let path = dir_path();
+        let c = cstr(&path)?;
+        // SAFETY: mkdir with a valid C string.
+        if unsafe { libc::mkdir(c.as_ptr(), 0o700) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EEXIST) {
+                return Err(Error::os(format!("cannot create the object directory '{path}'"), e));
+            }
+        }
+        // SAFETY: open with a valid C string; the result is checked.
+        let fd = unsafe {
+            libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        };
+        if fd < 0 {
+            let e = std::io::Error::last_os_error();
+            let mut err = Error::os(format!("cannot open the object directory '{path}'"), e);
+            if matches!(err.errno, libc::ELOOP | libc::ENOTDIR | libc::EACCES) {
+                err.kind = Kind::Permission;
+                err.message = format!(
+                    "the object directory '{path}' is not a directory of this user's (it is a symlink, \
+                     not a directory, or not accessible); rustipc will not use it"
+                );
+            }
+            return Err(err);
+        }
+        // SAFETY: fd is fresh and owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let st = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("cannot stat '{path}'"), e))?;
+        let me = euid();
+        if st.st_uid as u32 != me || st.st_mode & 0o077 != 0 || !is_type(&st, libc::S_IFDIR) {
+            return Err(Error::new(
+                Kind::Permission,
+                format!(
+                    "the object directory '{path}' belongs to user {} with mode {:o}; rustipc uses only a \
+                     directory owned by this user (uid {me}) with mode 0700, and will not use this one",
+                    st.st_uid,
+                    st.st_mode & 0o7777
+                ),
+            ));
+        }
+        Ok(Dir { fd, path })
+    }
+
+    pub fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    fn openat(&self, name: &str, flags: libc::c_int, mode: libc::c_uint) -> std::io::Result<OwnedFd> {
+        let c = CString::new(name).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: openat with a valid directory fd and C string.
+        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags | libc::O_CLOEXEC | libc::O_NOFOLLOW, mode) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is fresh.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    fn unlinkat(&self, name: &str) -> std::io::Result<()> {
+        let c = CString::new(name).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: unlinkat with a valid directory fd and C string.
+        if unsafe { libc::unlinkat(self.raw(), c.as_ptr(), 0) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// (device, inode) of `name` in the directory, None when absent.
+    pub fn id_of(&self, name: &str) -> Result<Option<(u64, u64)>> {
+        let c = cstr(name)?;
+        // SAFETY: fstatat fills the zeroed stat struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstatat(self.raw(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                return Ok(None);
+            }
+            return Err(Error::os(format!("cannot stat '{name}' in '{}'", self.path), e));
+        }
+        Ok(Some((st.st_dev as u64, st.st_ino as u64)))
+    }
+
+    /// Open a file of this directory without blocking or following links,
+    /// read-only or read-write; ENOENT is `Ok(None)`.
+    pub fn open_file(&self, name: &str, write: bool) -> std::io::Result<Option<OwnedFd>> {
+        let acc = if write { libc::O_RDWR } else { libc::O_RDONLY };
+        match self.openat(name, acc | libc::O_NONBLOCK, 0) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Create (or open) a small private file, for tokens such as uid blocks.
+    pub fn open_private(&self, name: &str) -> std::io::Result<OwnedFd> {
+        self.openat(name, libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK, 0o600)
+    }
+
+    /// The names in the directory (every entry but `.` and `..`).
+    pub fn names(&self) -> Result<Vec<String>> {
+        // SAFETY: dup of our valid fd; fdopendir takes ownership of the copy
+        // and closedir releases it.
+        let copy = unsafe { libc::dup(self.raw()) };
+        if copy < 0 {
+            return Err(Error::last_os("dup"));
+        }
+        // SAFETY: as above.
+        let d = unsafe { libc::fdopendir(copy) };
+        if d.is_null() {
+            // SAFETY: fdopendir failed, so the copy is still ours to close.
+            unsafe { libc::close(copy) };
+            return Err(Error::last_os(format!("cannot list '{}'", self.path)));
+        }
+        // SAFETY: rewind, since the copy shares its offset with self.fd.
+        unsafe { libc::rewinddir(d) };
+        let mut out = Vec::new();
+        loop {
+            // SAFETY: readdir on a valid DIR*; the entry is read before the
+            // next call.
+            let ent = unsafe { libc::readdir(d) };
+            if ent.is_null() {
+                break;
+            }
+            // SAFETY: d_name is NUL-terminated.
+            let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
+            let name = name.to_string_lossy().into_owned();
+            if name != "." && name != ".." {
+                out.push(name);
+            }
+        }
+        // SAFETY: closes the DIR* (and the copy).
+        unsafe { libc::closedir(d) };
+        out.sort();
+        Ok(out)
+    }
+
+    /// Remove a leftover file of the directory (a creator's temporary file).
+    pub fn remove_file(&self, name: &str) -> Result<bool> {
+        match self.unlinkat(name) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            Err(e) => Err(Error::os(format!("cannot remove '{name}' in '{}'", self.path), e)),
+        }
+    }
+}
+
+/// Read exactly `buf.len()` bytes at `off`.
+pub fn pread_exact(fd: RawFd, buf: &mut [u8], off: u64) -> bool {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: writes at most buf.len() - done bytes into buf.
+        let n = unsafe {
+            libc::pread(
+                fd,
+                buf[done..].as_mut_ptr() as *mut libc::c_void,
+                buf.len() - done,
+                (off + done as u64) as libc::off_t,
+            )
+        };
+        if n <= 0 {
+            return false;
+        }
+        done += n as usize;
+    }
+    true
+}
+
+/// A shared mapping of a whole object file.
+pub struct Map {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain shared memory; all access to it goes through
+// atomics or process-shared synchronisation objects.
+unsafe impl Send for Map {}
+// SAFETY: as above.
+unsafe impl Sync for Map {}
+
+impl Map {
+    fn new(fd: RawFd, len: usize) -> Result<Map> {
+        // SAFETY: maps `len` bytes of an open file; the result is checked.
+        let ptr = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::last_os("mmap"));
+        }
+        Ok(Map { ptr: ptr as *mut u8, len })
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: every map is at least HEADER_LEN bytes and page aligned.
+        unsafe { &*(self.ptr as *const Header) }
+    }
+
+    /// The body's first byte (64-byte aligned, as mappings are page aligned).
+    pub fn body(&self) -> *mut u8 {
+        // SAFETY: HEADER_LEN <= len.
+        unsafe { self.ptr.add(HEADER_LEN) }
+    }
+
+    pub fn body_len(&self) -> usize {
+        self.len - HEADER_LEN
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly what Map::new mapped.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
+
+/// An opened object: its descriptor, mapping and identity.
+pub struct Object {
+    pub fd: OwnedFd,
+    pub map: Map,
+    pub id: (u64, u64),
+    pub name: String,
+    pub params: [u32; 4],
+}
+
+impl Object {
+    /// Whether the object was removed (one atomic load).
+    pub fn is_removed(&self) -> bool {
+        self.map.header().removed.load(Ordering::Acquire) != 0
+    }
+
+    /// The `removed` word, for waits that must notice a removal.
+    pub fn removed_word(&self) -> &AtomicU32 {
+        &self.map.header().removed
+    }
+
+    /// Mark the object removed and unlink its name if the name still names
+    /// this very object.  Returns whether it unlinked anything.  Callers
+    /// wake their waiters afterwards.
+    pub fn remove(&self) -> Result<bool> {
+        self.map.header().removed.store(1, Ordering::Release);
+        let dir = Dir::open()?;
+        if dir.id_of(&self.name)? != Some(self.id) {
+            return Ok(false);
+        }
+        dir.remove_file(&self.name)
+    }
+}
+
+/// How a kind checks its parameters: the body length they imply, or `None`
+/// when they are out of range (a damaged or foreign file).
+pub type Layout<'a> = &'a dyn Fn([u32; 4]) -> Option<usize>;
+
+fn not_object(dir: &Dir, name: &str, why: &str) -> Error {
+    Error::new(Kind::WrongKind, format!("'{name}' ({}/{name}) is not a usable rustipc object: {why}", dir.path))
+}
+
+/// Open an existing object and check everything about it (module docs).
+pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Result<Option<Object>> {
+    let fd = match dir.open_file(name, true) {
+        Ok(Some(fd)) => fd,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            let mut err = Error::os(format!("cannot open {} '{name}' in '{}'", kind.label(), dir.path), e);
+            match err.errno {
+                libc::ELOOP => return Err(not_object(dir, name, "it is a symbolic link")),
+                libc::EACCES | libc::EPERM => err.kind = Kind::Permission,
+                _ => {}
+            }
+            return Err(err);
+        }
+    };
+    let st = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("cannot stat '{name}'"), e))?;
+    if !is_type(&st, libc::S_IFREG) {
+        return Err(not_object(dir, name, "it is not a regular file"));
+    }
+    if st.st_uid as u32 != euid() || st.st_mode & 0o077 != 0 {
+        return Err(Error::new(
+            Kind::Permission,
+            format!(
+                "'{name}' ({}/{name}) belongs to user {} with mode {:o}; rustipc opens only objects owned by \
+                 this user with mode 0600",
+                dir.path,
+                st.st_uid,
+                st.st_mode & 0o7777
+            ),
+        ));
+    }
+    let size = st.st_size as u64;
+    let mut raw = [0u8; HEADER_LEN];
+    if size < HEADER_LEN as u64 || !pread_exact(fd.as_raw_fd(), &mut raw, 0) {
+        return Err(not_object(dir, name, "it is too short"));
+    }
+    let Some(h) = parse_header(&raw) else {
+        return Err(not_object(dir, name, "its header is not a rustipc header of this version"));
+    };
+    match h.kind {
+        Some(k) if k == kind => {}
+        Some(k) => {
+            return Err(Error::new(Kind::WrongKind, format!("'{name}' is a {}, not a {}", k.label(), kind.label())))
+        }
+        None => return Err(not_object(dir, name, "its kind is unknown")),
+    }
+    let body = layout(h.params).ok_or_else(|| not_object(dir, name, "its header is damaged"))?;
+    if body.checked_add(HEADER_LEN).map(|n| n as u64) != Some(size) {
+        return Err(not_object(dir, name, "its size does not match its header"));
+    }
+    let map = Map::new(fd.as_raw_fd(), size as usize)?;
+    Ok(Some(Object { id: (st.st_dev as u64, st.st_ino as u64), fd, map, name: name.to_string(), params: h.params }))
+}
+
+/// Open the object `name`, creating it when `assert` allows.  A new object
+/// has the body `layout(params)` implies, filled by `init` before anyone can
+/// see it.
+pub fn open(
+    name: &str,
+    kind: ObjKind,
+    assert: Assert,
+    params: [u32; 4],
+    flags: u32,
+    layout: Layout,
+    init: &dyn Fn(*mut u8) -> Result<()>,
+) -> Result<Object> {
+    check_name(name)?;
+    let dir = Dir::open()?;
+    for _attempt in 0..100 {
+        if assert != Assert::Create {
+            if let Some(obj) = open_existing(&dir, name, kind, layout)? {
+                return Ok(obj);
+            }
+            if assert == Assert::Exists {
+                return Err(Error::new(Kind::NotFound, format!("{} '{name}' does not exist", kind.label())));
+            }
+        }
+        match create(&dir, name, kind, params, flags, layout, init)? {
+            Some(obj) => return Ok(obj),
+            None if assert == Assert::Create => {
+                return Err(Error::new(Kind::AlreadyExists, format!("'{name}' already exists")))
+            }
+            None => {} // somebody else created it first: open theirs
+        }
+    }
+    Err(Error::new(Kind::OsError, format!("cannot open or create '{name}': it keeps appearing and vanishing")))
+}
+
+/// Bytes free for an unprivileged user in the directory's file system.
+fn free_bytes(dir: &Dir) -> Option<u64> {
+    // SAFETY: fstatvfs fills the zeroed struct.
+    let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatvfs(dir.raw(), &mut sv) } != 0 {
+        return None;
+    }
+    Some(sv.f_bavail as u64 * sv.f_frsize as u64)
+}
+
+/// Give the file `len` bytes that are really there, so that no later write
+/// through the mapping can fault on a full file system.
+fn allocate(fd: RawFd, len: usize) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    {
+        // SAFETY: posix_fallocate on our own descriptor.
+        let rc = unsafe { libc::posix_fallocate(fd, 0, len as libc::off_t) };
+        if rc != 0 {
+            return Err(std::io::Error::from_raw_os_error(rc));
+        }
+        Ok(())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+    {
+        // No posix_fallocate: write every page's worth of zeros instead.
+        let zeros = [0u8; 4096];
+        let mut off = 0usize;
+        while off < len {
+            let n = zeros.len().min(len - off);
+            // SAFETY: writes n bytes from a valid buffer.
+            let w = unsafe { libc::pwrite(fd, zeros.as_ptr() as *const libc::c_void, n, off as libc::off_t) };
+            if w <= 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            off += w as usize;
+        }
+        Ok(())
+    }
+}
+
+/// Create and publish a new object; None if the name exists already.
+fn create(
+    dir: &Dir,
+    name: &str,
+    kind: ObjKind,
+    params: [u32; 4],
+    flags: u32,
+    layout: Layout,
+    init: &dyn Fn(*mut u8) -> Result<()>,
+) -> Result<Option<Object>> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let body = layout(params).ok_or_else(|| Error::new(Kind::InvalidArgument, "object parameters out of range"))?;
+    let len = body
+        .checked_add(HEADER_LEN)
+        .ok_or_else(|| Error::new(Kind::InvalidArgument, "object too large"))?;
+    let mut attempts = 0;
+    let (tmp, fd) = loop {
+        let tmp = format!("{TMP_PREFIX}{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        match dir.openat(&tmp, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600) {
+            Ok(fd) => break (tmp, fd),
+            // A leftover of a dead process with our pid: take the next number.
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) && attempts < 1000 => attempts += 1,
+            Err(e) => {
+                return Err(Error::os(format!("cannot create {} '{name}' in '{}'", kind.label(), dir.path), e))
+            }
+        }
+    };
+    let made = (|| -> Result<Map> {
+        // SAFETY: fchmod on our own fresh descriptor (the umask may have
+        // taken bits we need).
+        if unsafe { libc::fchmod(fd.as_raw_fd(), 0o600) } != 0 {
+            return Err(Error::last_os("fchmod"));
+        }
+        if let Err(e) = allocate(fd.as_raw_fd(), len) {
+            let mut err = Error::os(format!("cannot allocate {} '{name}'", kind.label()), e);
+            if err.errno == libc::ENOSPC {
+                err.kind = Kind::NoSpace;
+                let free = free_bytes(dir).map(|f| format!("{f} bytes are free")).unwrap_or_default();
+                err.message = format!(
+                    "no space for {} '{name}': it needs {len} bytes in '{}', and {free}; remove unused \
+                     objects (see ipc_objects()) or make the file system larger",
+                    kind.label(),
+                    dir.path
+                );
+            }
+            return Err(err);
+        }
+        let map = Map::new(fd.as_raw_fd(), len)?;
+        let h = Header {
+            magic: MAGIC,
+            version: VERSION,
+            kind: kind as u32,
+            params,
+            removed: AtomicU32::new(0),
+            creator: std::process::id(),
+            flags,
+            _pad: [0; 5],
+        };
+        // SAFETY: the mapping is len >= HEADER_LEN bytes and page aligned.
+        unsafe { std::ptr::write(map.ptr as *mut Header, h) };
+        init(map.body())?;
+        Ok(map)
+    })();
+    let map = match made {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = dir.unlinkat(&tmp);
+            return Err(e);
+        }
+    };
+    let (ctmp, cname) = (cstr(&tmp)?, cstr(name)?);
+    // SAFETY: linkat with a valid directory fd and C strings.
+    let rc = unsafe { libc::linkat(dir.raw(), ctmp.as_ptr(), dir.raw(), cname.as_ptr(), 0) };
+    let err = std::io::Error::last_os_error();
+    let _ = dir.unlinkat(&tmp);
+    if rc != 0 {
+        if err.raw_os_error() == Some(libc::EEXIST) {
+            return Ok(None);
+        }
+        return Err(Error::os(format!("cannot create {} '{name}' in '{}'", kind.label(), dir.path), err));
+    }
+    let id = file_id(fd.as_raw_fd())?;
+    Ok(Some(Object { id, fd, map, name: name.to_string(), params }))
+}
+
+/// Remove the object `name` if it is of `kind` (for `cleanup = TRUE`):
+/// Ok(true) when removed.  `wake` wakes the kind's waiters.
+pub fn remove_name(name: &str, kind: ObjKind, layout: Layout, wake: &dyn Fn(&Object)) -> Result<bool> {
+    check_name(name)?;
+    let dir = Dir::open()?;
+    match open_existing(&dir, name, kind, layout)? {
+        Some(obj) => {
+            let r = obj.remove();
+            wake(&obj);
+            r
+        }
+        None => Ok(false),
+    }
+}
+
+/// An object that can be opened again by name (see [`Named`]).
+pub trait Reopen: Sized {
+    fn object(&self) -> &Object;
+    fn reopen(name: &str) -> Result<Arc<Self>>;
+    const KIND: ObjKind;
+}
+
+/// What an R object holds: the object its name named when last used.
+///
+/// The rule for an object whose name was removed (by any process): a call
+/// follows the name to the object that holds it now (of the same kind), or,
+/// when the name does not exist, is a `not_found` error.  Checking costs one
+/// atomic load of the header's `removed` word per call.
+pub struct Named<T> {
+    name: String,
+    cur: Mutex<Arc<T>>,
+}
+
+impl<T: Reopen> Named<T> {
+    pub fn new(name: &str, obj: Arc<T>) -> Named<T> {
+        Named { name: name.to_string(), cur: Mutex::new(obj) }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The object as it was last used, whether or not it was removed since.
+    pub fn last(&self) -> Arc<T> {
+        Arc::clone(&self.cur.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The object the name names now (see the type's docs).
+    pub fn get(&self) -> Result<Arc<T>> {
+        let mut cur = self.cur.lock().unwrap_or_else(|p| p.into_inner());
+        if cur.object().is_removed() {
+            match T::reopen(&self.name) {
+                Ok(now) => *cur = now,
+                Err(e) if e.kind == Kind::NotFound => {
+                    return Err(Error::new(
+                        Kind::NotFound,
+                        format!("{} '{}' was removed and does not exist any more", T::KIND.label(), self.name),
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Arc::clone(&cur))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(p: [u32; 4]) -> Option<usize> {
+        (p[0] as usize).checked_mul(8)
+    }
+
+    #[test]
+    fn kinds_do_not_mix_and_remove_is_exact() {
+        let name = format!("storetest{}", std::process::id());
+        let noop = |_: *mut u8| Ok(());
+        let a = open(&name, ObjKind::Semaphore, Assert::Create, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+        let e = open(&name, ObjKind::Mutex, Assert::None, [8, 0, 0, 0], 0, &layout, &noop).err().unwrap();
+        assert_eq!(e.kind, Kind::WrongKind);
+        let e = open(&name, ObjKind::Semaphore, Assert::Create, [8, 0, 0, 0], 0, &layout, &noop).err().unwrap();
+        assert_eq!(e.kind, Kind::AlreadyExists);
+        let b = open(&name, ObjKind::Semaphore, Assert::Exists, [1, 0, 0, 0], 0, &layout, &noop).unwrap();
+        assert_eq!(a.id, b.id);
+        assert_eq!(b.params[0], 8);
+        assert!(!b.is_removed());
+        assert!(a.remove().unwrap());
+        assert!(b.is_removed());
+        assert!(!b.remove().unwrap());
+        let e = open(&name, ObjKind::Semaphore, Assert::Exists, [8, 0, 0, 0], 0, &layout, &noop).err().unwrap();
+        assert_eq!(e.kind, Kind::NotFound);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        for bad in ["", ".x", "a/b", "..", &"x".repeat(256)] {
+            assert_eq!(check_name(bad).unwrap_err().kind, Kind::InvalidArgument, "{bad}");
+        }
+        assert!(check_name("caf\u{e9} and spaces").is_ok());
+    }
+}

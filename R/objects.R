@@ -42,3 +42,10 @@ ipc_objects <- function() {
     stringsAsFactors = FALSE
   )
 }
+
+# The object directory this process uses (created and verified on the way).
+object_dir_used <- function() {
+  r <- .Call(wrap__rs_object_dir)
+  if (is.list(r)) rs_fail(r)
+  r
+}

@@ -59,4 +59,4 @@ cat("\nuid() from 3 processes:", unlist(lapply(1:3, function(i) callr::r(functio
 cat("hash('demo'):", hash("demo"), "\n")
 for (o in list(jobs, results, gate, mut)) o$remove()
 unlink(out)
-cat("\ndemo finished: all 30 jobs done exactly once, nothing left in /dev/shm\n")
+cat("\ndemo finished: all 30 jobs done exactly once, nothing left behind\n")

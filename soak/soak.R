@@ -11,7 +11,17 @@ suppressPackageStartupMessages(library(rustipc))
 secs <- as.numeric(Sys.getenv("SOAK_SECONDS", "300"))
 nworkers <- as.integer(Sys.getenv("SOAK_WORKERS", "4"))
 set.seed(as.integer(Sys.time()))
-shm_before <- list.files("/dev/shm", pattern = "^ripc[-~]")
+# The soak's objects live in a directory of their own (inherited by its
+# workers), so "left behind" counts only what this soak made.
+if (!nzchar(Sys.getenv("RUSTIPC_DIR"))) {
+  Sys.setenv(RUSTIPC_DIR = file.path(if (dir.exists("/dev/shm")) "/dev/shm" else tempdir(),
+                                     sprintf("rustipc-soak-%d", Sys.getpid())))
+}
+object_files <- function() {
+  f <- list.files(Sys.getenv("RUSTIPC_DIR"), all.files = TRUE, no.. = TRUE)
+  f[!startsWith(f, ".uid-")]
+}
+shm_before <- object_files()
 dir <- if (nzchar(Sys.getenv("SOAK_KEEP"))) file.path(Sys.getenv("SOAK_KEEP"), "soak-run") else tempfile("rustipc-soak-")
 dir.create(dir)
 fd_count <- function() length(list.files("/proc/self/fd"))
@@ -152,7 +162,10 @@ lost_by_kill <- length(lost) <= total_kills
 
 for (o in list(m, s, q)) o$remove()
 if (nzchar(Sys.getenv("SOAK_KEEP"))) cat("logs kept in", dir, "\n") else unlink(dir, recursive = TRUE)
-left <- setdiff(list.files("/dev/shm", pattern = "^ripc[-~]"), shm_before)
+left <- setdiff(object_files(), shm_before)
+if (!length(left) && grepl("rustipc-soak-", Sys.getenv("RUSTIPC_DIR"), fixed = TRUE)) {
+  unlink(Sys.getenv("RUSTIPC_DIR"), recursive = TRUE)
+}
 
 cat(sprintf("soak: %d s, %d workers\n", secs, nworkers))
 cat(sprintf("  operations                %d\n", as.integer(ops)))
@@ -164,7 +177,7 @@ cat(sprintf("  errors in workers         %d%s\n", length(errors),
 cat(sprintf("  usability checks          %d, failed %d\n", checks, unusable))
 cat(sprintf("  supervisor, after warm-up: fds %d -> %d; R heap %.1f MB -> %.1f MB (RSS %d kB -> %d kB)\n",
             base$fd, end$fd, base$heap, end$heap, as.integer(base$rss), as.integer(end$rss)))
-cat(sprintf("  left in /dev/shm or temp  %d\n", length(left) + dir.exists(dir)))
+cat(sprintf("  objects or temp left      %d\n", length(left) + dir.exists(dir)))
 bad <- c(
   "critical-section overlaps" = violations,
   "messages received twice" = dup,

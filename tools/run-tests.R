@@ -1,5 +1,6 @@
 # Runs the testthat suite against the installed package and ends with one
 # line "testthat: N passed, N failed, N skipped"; exits 1 on any failure.
+testthat::set_max_fails(Inf)
 args <- commandArgs(trailingOnly = TRUE)
 filter <- if (length(args)) args[1] else NULL
 res <- testthat::test_dir("tests/testthat", package = "rustipc",

@@ -108,6 +108,9 @@ fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
         };
         let mut err = Error::os(format!("cannot open lock file '{path}': {why}"), e);
         err.message = format!("cannot open lock file '{path}': {why}");
+        if matches!(err.errno, libc::EACCES | libc::EPERM) {
+            err.kind = Kind::Permission;
+        }
         return Err(err);
     }
     // SAFETY: fd is fresh and owned by nobody else.

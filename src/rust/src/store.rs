@@ -611,6 +611,9 @@ fn allocate(fd: RawFd, len: usize) -> std::io::Result<()> {
     }
 }
 
+/// Numbers this process's temporary files.
+static N: AtomicU64 = AtomicU64::new(0);
+
 /// Create and publish a new object; None if the name exists already.
 fn create(
     dir: &Dir,
@@ -621,7 +624,6 @@ fn create(
     layout: Layout,
     init: &dyn Fn(*mut u8) -> Result<()>,
 ) -> Result<Option<Object>> {
-    static N: AtomicU64 = AtomicU64::new(0);
     let body = layout(params).ok_or_else(|| Error::new(Kind::InvalidArgument, "object parameters out of range"))?;
     let len = body
         .checked_add(HEADER_LEN)
@@ -788,6 +790,24 @@ mod tests {
         assert!(!b.remove().unwrap());
         let e = open(&name, ObjKind::Semaphore, Assert::Exists, [8, 0, 0, 0], 0, &layout, &noop).err().unwrap();
         assert_eq!(e.kind, Kind::NotFound);
+    }
+
+    #[test]
+    fn planted_temporary_names_do_not_stop_creation() {
+        let dir = Dir::open().unwrap();
+        let next = N.load(Ordering::Relaxed);
+        let planted: Vec<String> =
+            (next..next + 20).map(|n| format!("{TMP_PREFIX}{}-{n}", std::process::id())).collect();
+        for p in &planted {
+            drop(dir.open_private(p).unwrap());
+        }
+        let name = format!("planted{}", std::process::id());
+        let noop = |_: *mut u8| Ok(());
+        let obj = open(&name, ObjKind::Semaphore, Assert::Create, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+        assert!(obj.remove().unwrap());
+        for p in &planted {
+            assert!(dir.remove_file(p).unwrap());
+        }
     }
 
     #[test]

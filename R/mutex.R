@@ -106,7 +106,9 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
 #' @rdname mutex
 #' @param data A `mutex` object.
 #' @param expr The expression to evaluate, in the caller's frame, while
-#'   holding the lock.  The lock is released afterwards, also on error.
+#'   holding the lock.  The lock is released afterwards, however `expr`
+#'   ends (error and interrupt included), and no interrupt can separate the
+#'   taking of the lock from the arming of its release.
 #' @param alt_expr The expression to evaluate if the lock was not acquired
 #'   within `timeout_ms`.
 #' @param shared `FALSE` for an exclusive lock, `TRUE` for a shared one.
@@ -116,9 +118,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
 #' @export
 with.rustipc_mutex <- function(data, expr, alt_expr = NULL, shared = FALSE, timeout_ms = Inf, ...) {
   env <- parent.frame()
-  if (!data$lock(shared = shared, timeout_ms = timeout_ms)) {
-    return(eval_visible(substitute(alt_expr), env))
-  }
-  on.exit(data$unlock(warn = FALSE))
-  eval_visible(substitute(expr), env)
+  r <- .External(rs_with_mutex, handle_of(data), check_flag(shared, "shared"),
+                 check_timeout(timeout_ms), substitute(base::withVisible(expr)), env)
+  with_result(r, substitute(alt_expr), env)
 }

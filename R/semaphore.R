@@ -75,11 +75,14 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
 #' @rdname semaphore
 #' @param data A `semaphore` object.
 #' @param expr The expression to evaluate, in the caller's frame, after a
-#'   successful wait.
+#'   successful wait.  If an interrupt ends `expr`, the count is posted
+#'   back (it was taken for an expression that did not complete); an error
+#'   in `expr` consumes it, as in interprocess.
 #' @param alt_expr The expression to evaluate if `timeout_ms` passed first.
 #' @export
 with.rustipc_semaphore <- function(data, expr, alt_expr = NULL, timeout_ms = Inf, ...) {
   env <- parent.frame()
-  if (!data$wait(timeout_ms = timeout_ms)) return(eval_visible(substitute(alt_expr), env))
-  eval_visible(substitute(expr), env)
+  r <- .External(rs_with_semaphore, handle_of(data), check_timeout(timeout_ms),
+                 substitute(base::withVisible(expr)), env)
+  with_result(r, substitute(alt_expr), env)
 }

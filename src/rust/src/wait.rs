@@ -1,10 +1,9 @@
 //! Deadlines and interruptible waiting, shared by every blocking call.
 //!
-//! R runs on one thread and only notices Ctrl-C when somebody calls
-//! `R_CheckUserInterrupt()`, which longjmps on an interrupt.  A longjmp must
-//! never cross Rust frames, so the check runs inside `R_ToplevelExec()`, which
-//! catches the jump and reports it as a plain boolean (the pattern Rcpp's
-//! `checkUserInterrupt()` uses).  The R layer then re-signals an `interrupt`
+//! R runs on one thread; Ctrl-C only sets a flag that R acts on later (by
+//! a longjmp, which must never cross Rust frames).  Waits read that flag
+//! between slices ([`r_interrupt_pending`]) and, when it is set, return
+//! having taken nothing; the R layer then re-signals an `interrupt`
 //! condition.
 //!
 //! Every blocking wait is cut into slices of at most [`SLICE`], so an
@@ -12,7 +11,6 @@
 //! hand-off: within a slice the thread sleeps in the kernel (futex, semaphore,
 //! condition variable) and is woken the moment the resource is released.
 
-use std::os::raw::c_void;
 use std::time::{Duration, Instant};
 
 /// The longest time a wait sleeps before checking for an R interrupt.
@@ -81,24 +79,35 @@ pub enum Outcome {
 }
 
 extern "C" {
-    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
-    fn R_CheckUserInterrupt();
+    /// Set by R's SIGINT handler (and by front ends such as RStudio) when
+    /// the user asks to interrupt; cleared when R acts on it.  Public API
+    /// (R_ext/GraphicsDevice.h), on every platform.
+    static mut R_interrupts_pending: std::os::raw::c_int;
 }
 
-unsafe extern "C" fn check_interrupt(_data: *mut c_void) {
-    // SAFETY: called by R_ToplevelExec on R's main thread; the longjmp an
-    // interrupt causes lands in R_ToplevelExec's own context, in C.
-    unsafe { R_CheckUserInterrupt() }
-}
-
-/// Whether the user asked R to interrupt (Ctrl-C / SIGINT).  Consumes the
-/// interrupt; the caller must report it so the R layer can re-signal it.
-/// Must be called on R's main thread, and never when running outside R
-/// (`cargo test` uses [`Interrupts::Ignore`]).
+/// Whether the user asked R to interrupt (Ctrl-C / SIGINT), read from R's
+/// flag directly.  When it is set the flag is cleared (the interrupt is
+/// consumed) and the caller must report the interrupt, having taken
+/// nothing, so that the R layer re-signals it as an `interrupt` condition.
+///
+/// Reading the flag (instead of calling `R_CheckUserInterrupt()`) needs no
+/// longjmp, and works while R has interrupts suspended
+/// (`suspendInterrupts()`): there a rustipc wait is still interruptible
+/// while it waits, but nothing else in the block is (see `?rustipc`'s retry
+/// pattern).  Must be called on R's main thread, and never when running
+/// outside R (`cargo test` uses [`Interrupts::Ignore`]).
 pub fn r_interrupt_pending() -> bool {
-    // SAFETY: R_ToplevelExec is R's documented way to run code that may
-    // longjmp without unwinding the caller; only R's main thread calls this.
-    unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
+    // SAFETY: R's main thread is the only one that reads or writes this
+    // flag apart from R's own signal handler, which only stores 1; a
+    // volatile access keeps the compiler from caching it across the wait.
+    unsafe {
+        let p = std::ptr::addr_of_mut!(R_interrupts_pending);
+        if std::ptr::read_volatile(p) != 0 {
+            std::ptr::write_volatile(p, 0);
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether a wait checks for R interrupts between slices.  Only code running

@@ -63,3 +63,17 @@ soak-short:
 
 clean:
 	rm -rf $(R_LIB) $(CARGO_TARGET) rustipc_*.tar.gz rustipc.Rcheck src/rust/target
+
+# Cross-target compile checks (cargo check + clippy -D warnings for macOS x86_64
+# and arm64, FreeBSD, Windows) with Debian's rustc-web and -Zbuild-std; the
+# standard library of each target is cached in .cargo-target/cross.  Not part
+# of `test` yet.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
+.PHONY: cross-check wine-setup
+cross-check:
+	bash tools/cross-check.sh $(CROSS_TARGETS)
+
+# Wine 8 prefix (.cargo-target/wine) with the bcryptprimitives.dll stand-in, for
+# running x86_64-pc-windows-gnu test binaries (tools/wine/runner.sh as cargo's
+# runner; tools/wine/cargo-test.sh runs `cargo test` that way).
+wine-setup:
+	bash tools/wine/setup.sh

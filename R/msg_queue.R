@@ -108,17 +108,21 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
 #' @rdname msg_queue
 #' @param data A `msg_queue` object.
 #' @param expr The expression to evaluate, in the caller's frame, with the
-#'   received message bound to `.`.
+#'   received message bound to `.`.  No interrupt can come between the
+#'   message leaving the queue and `expr` starting; if the process is killed
+#'   before `expr` ends, the message goes back to the queue (it is delivered
+#'   again, in its original order).
 #' @param alt_expr The expression to evaluate if no message came within
 #'   `timeout_ms`.
 #' @export
 with.rustipc_msg_queue <- function(data, expr, alt_expr = NULL, timeout_ms = Inf, ...) {
   env <- parent.frame()
-  msg <- data$receive(timeout_ms = timeout_ms)
-  if (is.null(msg)) return(eval_visible(substitute(alt_expr), env))
+  timeout_ms <- check_timeout(timeout_ms)
   had <- exists(".", envir = env, inherits = FALSE)
   if (had) old <- get(".", envir = env, inherits = FALSE)
-  assign(".", msg, envir = env)
-  on.exit(if (had) assign(".", old, envir = env) else rm(".", envir = env))
-  eval_visible(substitute(expr), env)
+  on.exit(if (had) assign(".", old, envir = env) else suppressWarnings(rm(".", envir = env)))
+  r <- .External(rs_with_msg_queue, handle_of(data), timeout_ms,
+                 substitute(base::withVisible(expr)), env)
+  if (is.null(r)) return(eval_visible(substitute(alt_expr), env))
+  with_result(r, NULL, env)
 }

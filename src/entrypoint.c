@@ -1,24 +1,95 @@
-// The package's init routine: extendr's generated routine registers every
-// `rs_*` .Call entry point; then the .External routines of with.c are
-// registered.  R_registerRoutines() with only an .External table leaves
-// the .Call table in place (it replaces only the tables it is given).
+// The boundary between R and the Rust core.
+//
+// Every `.Call` entry point is the extendr wrapper `wrap__rs_*` (Rust),
+// called through a shim here that runs it with R's interrupts suspended.
+// Why: R acts on a pending interrupt not only in R code but also at the end
+// of any garbage collection (R_gc_internal ends with
+// END_SUSPEND_INTERRUPTS, which calls onintr()), so an allocation made by
+// Rust code (extendr's result and bookkeeping objects) could longjmp
+// through Rust frames, skipping their destructors.  Suspended, R only
+// records the interrupt; the Rust waits read R_interrupts_pending
+// themselves (src/rust/src/wait.rs), so they stay interruptible, and R acts
+// on a pending interrupt once the shim has returned.
+//
+// The table below is the one R registers (extendr's own registration
+// routine is not used).  It must list every `#[extendr]` function; R CMD
+// check and the tests fail on a `.Call` of a name that is not here.
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Rdynload.h>
+#include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_suspended */
+#include "rustipc.h"
 
-void R_init_rustipc_extendr(void *dll);
+#define SUSPENDED(call)                                  \
+    Rboolean was_suspended__ = R_interrupts_suspended;   \
+    R_interrupts_suspended = TRUE;                       \
+    SEXP result__ = call;                                \
+    R_interrupts_suspended = was_suspended__;            \
+    return result__;
 
-SEXP rs_with_mutex(SEXP args);
-SEXP rs_with_semaphore(SEXP args);
+#define SHIM0(f) SEXP f(void); static SEXP shim_##f(void) { SUSPENDED(f()) }
+#define SHIM1(f) SEXP f(SEXP); static SEXP shim_##f(SEXP a) { SUSPENDED(f(a)) }
+#define SHIM2(f) SEXP f(SEXP, SEXP); static SEXP shim_##f(SEXP a, SEXP b) { SUSPENDED(f(a, b)) }
+#define SHIM3(f) SEXP f(SEXP, SEXP, SEXP); \
+    static SEXP shim_##f(SEXP a, SEXP b, SEXP c) { SUSPENDED(f(a, b, c)) }
+#define SHIM4(f) SEXP f(SEXP, SEXP, SEXP, SEXP); \
+    static SEXP shim_##f(SEXP a, SEXP b, SEXP c, SEXP d) { SUSPENDED(f(a, b, c, d)) }
+#define SHIM5(f) SEXP f(SEXP, SEXP, SEXP, SEXP, SEXP); \
+    static SEXP shim_##f(SEXP a, SEXP b, SEXP c, SEXP d, SEXP e) { SUSPENDED(f(a, b, c, d, e)) }
+
+#define ENTRY_POINTS(X)                 \
+    X(0, wrap__rs_uid)                  \
+    X(1, wrap__rs_hash)                 \
+    X(0, wrap__rs_noop)                 \
+    X(3, wrap__rs_mutex_open)           \
+    X(3, wrap__rs_mutex_lock)           \
+    X(1, wrap__rs_mutex_unlock)         \
+    X(1, wrap__rs_mutex_remove)         \
+    X(4, wrap__rs_sem_open)             \
+    X(1, wrap__rs_sem_post)             \
+    X(2, wrap__rs_sem_wait)             \
+    X(1, wrap__rs_sem_remove)           \
+    X(5, wrap__rs_mq_open)              \
+    X(4, wrap__rs_mq_send)              \
+    X(2, wrap__rs_mq_receive)           \
+    X(2, wrap__rs_mq_take)              \
+    X(3, wrap__rs_mq_settle)            \
+    X(1, wrap__rs_mq_info)              \
+    X(1, wrap__rs_mq_remove)            \
+    X(3, wrap__rs_lock)                 \
+    X(1, wrap__rs_unlock)               \
+    X(1, wrap__rs_lock_info)            \
+    X(0, wrap__rs_objects)              \
+    X(2, wrap__rs_remove_name)          \
+    X(0, wrap__rs_object_dir)
+
+#define DEFINE_SHIM(n, f) SHIM##n(f)
+ENTRY_POINTS(DEFINE_SHIM)
+
+// For with.c: the same calls, suspended.
+SEXP rs_call_mutex_lock(SEXP h, SEXP shared, SEXP t) { return shim_wrap__rs_mutex_lock(h, shared, t); }
+SEXP rs_call_mutex_unlock(SEXP h) { return shim_wrap__rs_mutex_unlock(h); }
+SEXP rs_call_sem_wait(SEXP h, SEXP t) { return shim_wrap__rs_sem_wait(h, t); }
+SEXP rs_call_mq_take(SEXP h, SEXP t) { return shim_wrap__rs_mq_take(h, t); }
+SEXP rs_call_mq_settle(SEXP h, SEXP token, SEXP put_back) {
+    return shim_wrap__rs_mq_settle(h, token, put_back);
+}
+
+#define CALL_ENTRY(n, f) {#f, (DL_FUNC) &shim_##f, n},
+static const R_CallMethodDef call_methods[] = {
+    ENTRY_POINTS(CALL_ENTRY)
+    {NULL, NULL, 0}
+};
 
 static const R_ExternalMethodDef external_methods[] = {
     {"rs_with_mutex", (DL_FUNC) &rs_with_mutex, 5},
     {"rs_with_semaphore", (DL_FUNC) &rs_with_semaphore, 4},
+    {"rs_with_msg_queue", (DL_FUNC) &rs_with_msg_queue, 4},
+    {"rs_with_stats", (DL_FUNC) &rs_with_stats, 0},
     {NULL, NULL, 0}
 };
 
 void R_init_rustipc(DllInfo *dll) {
-    R_init_rustipc_extendr(dll);
-    R_registerRoutines(dll, NULL, NULL, NULL, external_methods);
+    R_registerRoutines(dll, NULL, call_methods, NULL, external_methods);
     R_useDynamicSymbols(dll, FALSE);
 }

@@ -77,32 +77,44 @@ test_that("with() on a mutex never leaves the lock held under a SIGINT storm", {
   expect_identical(res[3], 0) # locks left held
 })
 
-test_that("with() on a semaphore neither loses nor duplicates a count under a SIGINT storm", {
+test_that("with() on a semaphore or a queue hands every count and message it takes to expr, under a SIGINT storm", {
   skip_on_cran()
-  s <- semaphore(value = 1)
-  on.exit(s$remove())
-  # expr gives the count back itself; an interrupted expr has it given back
-  # by with().  Either way there is always exactly one.
+  s <- semaphore(value = 1e6)
+  q <- msg_queue(max_count = 2e5, max_nchar = 8)
+  on.exit({ s$remove(); q$remove() })
+  for (i in 1:2e5) q$send(as.character(i))
+  # The child takes counts and messages with with() while interrupted at
+  # random; rustipc counts what it handed to an `expr`.
   code <- '
-      s <- rustipc::semaphore(name, assert = "exists")
-      n <- 0; ints <- 0
+      s <- rustipc::semaphore(sname, assert = "exists")
+      q <- rustipc::msg_queue(qname, assert = "exists")
+      ints <- 0
       while (!file.exists(stop)) {
-        r <- tryCatch(allowInterrupts(with(s, s$post(), timeout_ms = 5000)), interrupt = function(e) "int")
-        if (identical(r, "int")) ints <- ints + 1 else n <- n + 1
+        r <- tryCatch(allowInterrupts({
+          with(s, NULL, timeout_ms = 0)
+          with(q, NULL, timeout_ms = 0)
+        }), interrupt = function(e) "int")
+        if (identical(r, "int")) ints <- ints + 1
       }
-      c(n, ints)'
-  t <- bg_storm_target(code, list(name = s$name))
+      list(ints = ints, handed = .External(rustipc:::rs_with_stats))'
+  t <- bg_storm_target(code, list(sname = s$name, qname = q$name))
   on.exit({ t$p$kill(); unlink(t$cleanup) }, add = TRUE)
   storm(t$p$get_pid(), 10000)
   res <- finish(t)
-  expect_gt(res[2], 1000)
-  expect_true(s$wait(timeout_ms = 0))
-  expect_false(s$wait(timeout_ms = 0))
+  expect_gt(res$ints, 1000)
+  taken_counts <- 1e6 - (function() { v <- 0; while (s$wait(timeout_ms = 0)) v <- v + 1; v })()
+  left <- q$count()
+  expect_gt(taken_counts, 0)
+  expect_identical(res$handed, taken_counts + (2e5 - left))
+  # No slot stayed taken: the queue takes max_count messages again.
+  while (!is.null(q$receive(timeout_ms = 0))) NULL
+  for (i in 1:2e5) if (!q$send("x", timeout_ms = 0)) break
+  expect_identical(q$count(), as.integer(2e5))
 })
 
 test_that("the retry pattern loses and duplicates no message under SIGINT storms", {
   skip_on_cran()
-  n <- 100000
+  n <- 150000
   q <- msg_queue(max_count = 50, max_nchar = 10)
   on.exit(q$remove())
   # The documented pattern: the call and its bookkeeping inside
@@ -137,7 +149,7 @@ test_that("the retry pattern loses and duplicates no message under SIGINT storms
     if (!length(targets)) break
     for (t in targets) tools::pskill(t$p$get_pid(), tools::SIGINT)
     sent_ints <- sent_ints + length(targets)
-    Sys.sleep(runif(1, 0.0002, 0.002))
+    Sys.sleep(runif(1, 0.0001, 0.0005))
   }
   s <- finish(sender)
   r <- finish(receiver)

@@ -234,30 +234,9 @@ fn rs_lock_info(h: Robj) -> Robj {
     }
 }
 
-/// Whether any process holds a lock on `path` (for `ipc_objects()` and tests).
-#[extendr]
-fn rs_file_is_locked(path: &str) -> Robj {
-    let c = match CString::new(path) {
-        Ok(c) => c,
-        Err(_) => return Error::new(Kind::InvalidArgument, "`path` contains a NUL byte").into(),
-    };
-    // SAFETY: open with a valid C string; the result is checked and owned.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Error::last_os(format!("cannot open '{path}'")).into();
-    }
-    // SAFETY: fd is fresh.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    match ofd::is_locked(fd.as_raw_fd()) {
-        Ok(b) => b.into(),
-        Err(e) => Error::os(format!("cannot test '{path}'"), e).into(),
-    }
-}
-
 extendr_module! {
     mod filelock;
     fn rs_lock;
     fn rs_unlock;
     fn rs_lock_info;
-    fn rs_file_is_locked;
 }

@@ -881,7 +881,9 @@ fn rs_mq_take(h: Robj, timeout_ms: f64) -> Robj {
 fn rs_mq_settle(h: Robj, token: Robj, put_back: bool) -> Robj {
     let done = get(&h).and_then(|q| {
         let token = Token::from_r(&token)?;
-        q.last().settle(token, put_back, Interrupts::Check)
+        // Not interruptible: with() settles from a cleanup handler, and
+        // the queue's mutex is only ever held for a copy.
+        q.last().settle(token, put_back, Interrupts::Ignore)
     });
     match done {
         Ok(Ok(b)) => b.into(),

@@ -19,6 +19,14 @@ if (!nzchar(Sys.getenv("RUSTIPC_DIR"))) {
   Sys.setenv(RUSTIPC_DIR = file.path(base, sprintf("rustipc-test-%d", Sys.getpid())))
 }
 object_dir <- function() Sys.getenv("RUSTIPC_DIR")
+# Whatever tests ran, this run's directory goes at the end (test-zzz-leaks.R
+# first checks that nothing but uid block files is left in it).
+if (grepl("rustipc-test-", object_dir(), fixed = TRUE)) {
+  local({
+    d <- object_dir()
+    try(withr::defer(unlink(d, recursive = TRUE), envir = testthat::teardown_env()), silent = TRUE)
+  })
+}
 
 # The file behind the object `name`.
 object_path <- function(name) file.path(object_dir(), name)

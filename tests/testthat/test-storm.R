@@ -114,7 +114,7 @@ test_that("with() on a semaphore or a queue hands every count and message it tak
 
 test_that("the retry pattern loses and duplicates no message under SIGINT storms", {
   skip_on_cran()
-  n <- 150000
+  n <- 200000
   q <- msg_queue(max_count = 50, max_nchar = 10)
   on.exit(q$remove())
   # The documented pattern: the call and its bookkeeping inside
@@ -149,7 +149,7 @@ test_that("the retry pattern loses and duplicates no message under SIGINT storms
     if (!length(targets)) break
     for (t in targets) tools::pskill(t$p$get_pid(), tools::SIGINT)
     sent_ints <- sent_ints + length(targets)
-    Sys.sleep(runif(1, 0.0001, 0.0005))
+    Sys.sleep(runif(1, 0.00005, 0.0003))
   }
   s <- finish(sender)
   r <- finish(receiver)

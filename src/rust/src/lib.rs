@@ -7,7 +7,8 @@
 //! * [`filelock`]: `lock()`/`unlock()` on user files (OFD locks, [`ofd`]).
 //! * [`objects`]: `ipc_objects()` and removal by name.
 //! * Shared: [`store`] (the per-user object directory and the object
-//!   files), [`futex`] (waiting on a word), [`robust`], [`wait`] (deadlines
+//!   files), [`token`] (this process's token: uniqueness and liveness),
+//!   [`futex`] (waiting on a word), [`robust`], [`wait`] (deadlines
 //!   and interrupts), [`outcome`] and [`error`] (results as R sees them).
 //!
 //! Every entry point called from R starts with `rs_`, takes plain scalars that
@@ -29,6 +30,7 @@ pub mod outcome;
 pub mod robust;
 pub mod semaphore;
 pub mod store;
+pub mod token;
 pub mod wait;
 
 extendr_module! {

@@ -1,20 +1,26 @@
 //! `mutex()`: named shared/exclusive locks across processes.
 //!
-//! A mutex object holds robust, process-shared pthread mutexes
+//! A mutex object holds a gate `W`, a robust, process-shared pthread mutex
 //! (`PTHREAD_MUTEX_ROBUST`, written with the `libc` crate; raw_sync's mutex
-//! is not robust and its timed waits are broken): a gate `W` and
-//! [`READER_SLOTS`] reader slots.
-//! * exclusive: lock `W`, then wait for every reader slot marked busy;
+//! is not robust and its timed waits are broken), and [`READER_SLOTS`]
+//! reader slots, each a word that holds the [`token`] of a shared holder.
+//! * exclusive: lock `W`, then wait until no live reader is inside;
 //!   unlock = unlock `W`;
-//! * shared: lock `W`, take a free reader slot (mark it busy), unlock `W`;
-//!   unlock = unmark and unlock the slot.
+//! * shared: lock `W`, count ourselves in, put our token in a free slot
+//!   (probing from the one our token's block picks), unlock `W`;
+//!   unlock = clear the slot, count ourselves out, wake waiting writers.
 //!
-//! When a holder dies in any way (SIGKILL included) the kernel marks the
-//! mutexes it owned "owner died" and wakes a waiter, who gets `EOWNERDEAD`,
-//! marks them consistent and goes on: a killed holder never leaves the mutex
-//! locked.  Uncontended, a lock is one compare-and-swap in user space, and a
-//! hand-off is one futex wake-up (OFD locks, which [`crate::filelock`] uses,
-//! took ~0.4 ms to hand off here and a system call per operation).
+//! When an exclusive holder dies in any way (SIGKILL included) the kernel
+//! marks `W` "owner died" and wakes a waiter, who gets `EOWNERDEAD`, marks
+//! it consistent and goes on.  A shared holder that dies leaves its token in
+//! its slot; writers waiting for readers check the tokens of the slots that
+//! are still taken after every slice (50 ms), and clear those whose process
+//! is dead ([`token::is_alive`]), so a killed reader is taken over within a
+//! slice.  Shared holders are not capped by a number of robust mutexes
+//! (0.1.0 had 64 and failed the 65th at once): up to 1,024 hold at once, and
+//! a 1,025th waits, with its timeout, like any other waiter.  Uncontended, a
+//! lock is one compare-and-swap in user space, and a hand-off is one futex
+//! wake-up.
 //!
 //! Locks belong to the process: all R objects of one name share one
 //! [`MutexShared`] through a process-wide table (as named-lock does), so a
@@ -30,21 +36,33 @@ use crate::error::{handle, to_r, Error, Kind, Result};
 use crate::outcome::outcome_to_r;
 use crate::robust::{init_robust, robust_lock, unlock_raw};
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
+use crate::token;
 use crate::wait::{Deadline, Interrupts, Outcome};
+use crate::futex;
 use extendr_api::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
 
-/// How many processes can hold a mutex shared at once.
-pub const READER_SLOTS: usize = 64;
+/// How many processes can hold a mutex shared at once (more wait).
+pub const READER_SLOTS: usize = 1024;
 
 #[repr(C)]
 struct Body {
     gate: libc::pthread_mutex_t,
-    /// Bit i set: reader slot i is (or was, until its holder died) taken.
-    busy: AtomicU64,
-    slots: [libc::pthread_mutex_t; READER_SLOTS],
+    /// Readers inside (counted in before their slot is set, so it is never
+    /// lower than the live readers; a reader killed in between leaves it
+    /// high, which only sends writers to the slow path, where it is reset).
+    readers: AtomicU32,
+    /// Bumped whenever a reader leaves or a slot is freed; writers and
+    /// readers waiting for a slot sleep on it.
+    changed: AtomicU32,
+    /// How many sleep on `changed` (a hint: a killed sleeper costs a spare
+    /// wake-up call).
+    sleepers: AtomicU32,
+    _pad: u32,
+    /// A packed [`token::Token`] per shared holder; 0 is free.
+    slots: [AtomicU64; READER_SLOTS],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +139,85 @@ impl MutexShared {
         &self.body().gate as *const _ as *mut _
     }
 
-    fn slot(&self, i: usize) -> *mut libc::pthread_mutex_t {
-        &self.body().slots[i] as *const _ as *mut _
+    /// Sleep on `changed` (if it still reads `seen`) for at most a slice;
+    /// `Some` when the wait must end.
+    fn sleep(&self, seen: u32, deadline: Deadline, interrupts: Interrupts) -> Option<Outcome> {
+        let b = self.body();
+        let Some(slice) = deadline.next_slice() else { return Some(Outcome::TimedOut) };
+        b.sleepers.fetch_add(1, Ordering::SeqCst);
+        futex::wait(&b.changed, seen, slice);
+        let _ = b.sleepers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
+        if self.obj.is_removed() {
+            return Some(Outcome::Removed);
+        }
+        interrupts.pending().then_some(Outcome::Interrupted)
+    }
+
+    fn notify(&self) {
+        let b = self.body();
+        b.changed.fetch_add(1, Ordering::SeqCst);
+        if b.sleepers.load(Ordering::SeqCst) > 0 {
+            futex::wake_all(&b.changed);
+        }
+    }
+
+    /// Clear the slots of dead readers; returns how many live ones remain.
+    fn reap(&self) -> usize {
+        let b = self.body();
+        let mut live = 0;
+        for slot in b.slots.iter() {
+            let w = slot.load(Ordering::Acquire);
+            if w == 0 {
+                continue;
+            }
+            match token::Token::unpack(w) {
+                Some(t) if token::is_alive(t) => live += 1,
+                _ => {
+                    if slot.compare_exchange(w, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                        let _ = b.readers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
+                    }
+                }
+            }
+        }
+        live
+    }
+
+    /// Holding the gate: wait until no live reader is inside.
+    fn wait_for_readers(&self, deadline: Deadline, interrupts: Interrupts) -> Outcome {
+        let b = self.body();
+        let mut check_tokens = true;
+        loop {
+            let seen = b.changed.load(Ordering::SeqCst);
+            if b.readers.load(Ordering::SeqCst) == 0 {
+                return Outcome::Done;
+            }
+            // No live reader (any left mid-unlock or died before counting
+            // out): the count can start again from zero.
+            if check_tokens && self.reap() == 0 {
+                b.readers.store(0, Ordering::SeqCst);
+                return Outcome::Done;
+            }
+            match self.sleep(seen, deadline, interrupts) {
+                Some(out) => return out,
+                // Woken by a leaving reader, or a slice passed: after a
+                // quiet slice, look for dead readers again.
+                None => check_tokens = b.changed.load(Ordering::SeqCst) == seen,
+            }
+        }
+    }
+
+    /// Holding the gate: take a slot for `me`; None when all are taken.
+    fn take_slot(&self, me: u64, start: usize) -> Option<usize> {
+        let b = self.body();
+        b.readers.fetch_add(1, Ordering::SeqCst);
+        for k in 0..READER_SLOTS {
+            let i = (start + k) % READER_SLOTS;
+            if b.slots[i].compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                return Some(i);
+            }
+        }
+        let _ = b.readers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
+        None
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -144,58 +239,37 @@ impl MutexShared {
             ));
         }
         let removed = self.obj.removed_word();
-        let out = robust_lock(self.gate(), deadline, interrupts, removed, &|| {})
-            .map_err(|e| self.os_err("lock", e))?;
-        if out != Outcome::Done {
-            return Ok(out);
-        }
-        let busy = &self.body().busy;
-        if exclusive {
-            // Wait for the readers inside; no new one can enter while we hold
-            // the gate.
-            let mask = busy.load(Ordering::Acquire);
-            for i in (0..READER_SLOTS).filter(|i| mask & (1 << i) != 0) {
-                let out = robust_lock(self.slot(i), deadline, interrupts, removed, &|| {
-                    busy.fetch_and(!(1 << i), Ordering::AcqRel);
-                });
-                match out {
-                    Ok(Outcome::Done) => unlock_raw(self.slot(i)),
-                    Ok(other) => {
-                        unlock_raw(self.gate());
-                        return Ok(other);
-                    }
-                    Err(e) => {
-                        unlock_raw(self.gate());
-                        return Err(self.os_err("lock", e));
-                    }
-                }
+        let tok = if exclusive { None } else { Some(token::mine()?) };
+        loop {
+            let out = robust_lock(self.gate(), deadline, interrupts, removed, &|| {})
+                .map_err(|e| self.os_err("lock", e))?;
+            if out != Outcome::Done {
+                return Ok(out);
             }
-            st.held = Held::Exclusive;
-        } else {
-            // A slot whose holder died is free again (EOWNERDEAD).
-            let mut taken = None;
-            for i in 0..READER_SLOTS {
-                // SAFETY: initialised robust mutex in our mapping.
-                match unsafe { libc::pthread_mutex_trylock(self.slot(i)) } {
-                    0 => {}
-                    libc::EOWNERDEAD => {
-                        // SAFETY: we hold it in the owner-died state.
-                        unsafe { libc::pthread_mutex_consistent(self.slot(i)) };
-                    }
-                    _ => continue,
+            if exclusive {
+                let out = self.wait_for_readers(deadline, interrupts);
+                if out != Outcome::Done {
+                    unlock_raw(self.gate());
+                    return Ok(out);
                 }
-                busy.fetch_or(1 << i, Ordering::AcqRel);
-                taken = Some(i);
+                st.held = Held::Exclusive;
                 break;
             }
+            let t = tok.unwrap_or(token::Token { block: 0, generation: 0 });
+            let seen = self.body().changed.load(Ordering::SeqCst);
+            let mut taken = self.take_slot(t.pack(), t.block as usize);
+            if taken.is_none() && self.reap() < READER_SLOTS {
+                taken = self.take_slot(t.pack(), t.block as usize);
+            }
             unlock_raw(self.gate());
-            let Some(i) = taken else {
-                return Err(Error::new(
-                    Kind::OsError,
-                    format!("mutex '{}' already has {READER_SLOTS} shared holders", self.name),
-                ));
-            };
-            st.held = Held::Shared(i);
+            if let Some(i) = taken {
+                st.held = Held::Shared(i);
+                break;
+            }
+            // Every slot is held by a live reader: wait for one to leave.
+            if let Some(out) = self.sleep(seen, deadline, interrupts) {
+                return Ok(out);
+            }
         }
         st.pid = me;
         Ok(Outcome::Done)
@@ -211,8 +285,10 @@ impl MutexShared {
             Held::No => return Ok(false),
             Held::Exclusive => unlock_raw(self.gate()),
             Held::Shared(i) => {
-                self.body().busy.fetch_and(!(1 << i), Ordering::AcqRel);
-                unlock_raw(self.slot(i));
+                let b = self.body();
+                b.slots[i].store(0, Ordering::Release);
+                let _ = b.readers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
+                self.notify();
             }
         }
         st.held = Held::No;
@@ -233,7 +309,7 @@ impl MutexShared {
 impl Drop for MutexShared {
     fn drop(&mut self) {
         // The last R object is gone: release a lock we still hold (before
-        // the mapping goes, since glibc's robust list points into it).
+        // the mapping goes, since glibc's robust list points into the gate).
         let _ = self.unlock();
     }
 }
@@ -242,12 +318,7 @@ fn open_object(name: &str, assert: Assert, flags: u32) -> Result<store::Object> 
     let init = |body: *mut u8| -> Result<()> {
         let b = body as *mut Body;
         // SAFETY: body is a fresh zeroed region of size_of::<Body>() bytes.
-        unsafe {
-            init_robust(std::ptr::addr_of_mut!((*b).gate))?;
-            for i in 0..READER_SLOTS {
-                init_robust(std::ptr::addr_of_mut!((*b).slots[i]))?;
-            }
-        }
+        unsafe { init_robust(std::ptr::addr_of_mut!((*b).gate))? };
         Ok(())
     };
     store::open(name, ObjKind::Mutex, assert, [0; 4], flags, &layout, &init)
@@ -290,25 +361,31 @@ pub fn remove_name(name: &str) -> Result<bool> {
 /// What `ipc_objects()` shows of a mutex, read from its bytes without
 /// touching its locks.  On Linux a robust mutex's first word is 0 when free,
 /// else the owner's thread id, with bit 30 set by the kernel when the owner
-/// died holding it (and the thread id cleared), until a new owner recovers it.
+/// died holding it (and the thread id cleared), until a new owner recovers
+/// it.  Shared holders are the slots whose token is alive.
 pub fn status(body: &[u8]) -> &'static str {
     const OWNER_DIED: u32 = 0x4000_0000;
     const TID_MASK: u32 = 0x3fff_ffff;
-    let word = |off: usize| -> u32 {
-        body.get(off..off + 4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0)
+    let word4 = |off: usize| body.get(off..off + 4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+    let word8 = |off: usize| {
+        body.get(off..off + 8)
+            .map(|b| u64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .unwrap_or(0)
     };
-    let size = std::mem::size_of::<libc::pthread_mutex_t>();
-    let offs = std::iter::once(std::mem::offset_of!(Body, gate))
-        .chain((0..READER_SLOTS).map(|i| std::mem::offset_of!(Body, slots) + i * size));
-    let (mut held, mut died) = (false, false);
-    for off in offs {
-        let w = word(off);
-        held |= w & TID_MASK != 0;
-        died |= w & OWNER_DIED != 0 && w & TID_MASK == 0;
-    }
-    if held {
+    let gate = word4(std::mem::offset_of!(Body, gate)).unwrap_or(0);
+    let slots = std::mem::offset_of!(Body, slots);
+    let mut dead = false;
+    let readers = (0..READER_SLOTS)
+        .filter_map(|i| token::Token::unpack(word8(slots + 8 * i)))
+        .filter(|t| {
+            let alive = token::is_alive(*t);
+            dead |= !alive;
+            alive
+        })
+        .count();
+    if gate & TID_MASK != 0 || readers > 0 {
         "locked"
-    } else if died {
+    } else if gate & OWNER_DIED != 0 || dead {
         "holder died"
     } else {
         "unlocked"
@@ -414,6 +491,136 @@ mod tests {
         assert!(a.unlock().unwrap());
         assert!(a.remove().unwrap());
         assert!(!b.remove().unwrap());
+    }
+}
+
+#[cfg(test)]
+mod cross_process {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const CHILD_ENV: &str = "RUSTIPC_MUTEX_TEST_CHILD";
+    const READY: &str = "child-ready";
+
+    /// Not a test by itself: the child role of the tests below.
+    #[test]
+    fn child_role() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+        let (role, name) = spec.split_once(':').unwrap();
+        let m = open(name, Assert::Exists, 0).unwrap();
+        let exclusive = role == "exclusive";
+        assert_eq!(m.lock(exclusive, Deadline::Never, Interrupts::Ignore).unwrap(), Outcome::Done);
+        // libtest may print "test <name> ... " on the same line first.
+        println!("{READY}");
+        std::thread::sleep(Duration::from_secs(120));
+    }
+
+    fn spawn_child(role: &str, name: &str) -> Child {
+        let mut c = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "mutex::cross_process::child_role", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, format!("{role}:{name}"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(c.stdout.take().unwrap());
+        for line in out.lines() {
+            if line.unwrap().ends_with(READY) {
+                return c;
+            }
+        }
+        let _ = c.kill();
+        panic!("child role {role} ended before it was ready: {:?}", c.wait());
+    }
+
+    fn sigkill(mut c: Child) {
+        // SAFETY: SIGKILL to our own child, which is not reaped yet.
+        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGKILL) };
+        c.wait().unwrap();
+    }
+
+    #[test]
+    fn many_shared_holders_and_killed_holders_are_taken_over() {
+        let name = format!("mutexxp{}", std::process::id());
+        let m = open(&name, Assert::Create, 0).unwrap();
+        // 70 processes hold it shared at once (0.1.0 failed the 65th).
+        let readers: Vec<Child> = (0..70).map(|_| spawn_child("shared", &name)).collect();
+        assert_eq!(status(&body(&m)), "locked");
+        let t = Instant::now();
+        assert_eq!(m.lock(true, Deadline::from_ms(100.0), Interrupts::Ignore).unwrap(), Outcome::TimedOut);
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        // Killed with SIGKILL, they leave their tokens; a writer clears
+        // them and gets the lock within a slice or two of the last kill.
+        for r in readers {
+            sigkill(r);
+        }
+        let t = Instant::now();
+        assert_eq!(m.lock(true, Deadline::from_ms(5000.0), Interrupts::Ignore).unwrap(), Outcome::Done);
+        assert!(t.elapsed() < Duration::from_millis(100), "{:?}", t.elapsed());
+        assert!(m.unlock().unwrap());
+        // A killed exclusive holder: EOWNERDEAD for the next locker.
+        let holder = spawn_child("exclusive", &name);
+        assert_eq!(m.lock(false, Deadline::Now, Interrupts::Ignore).unwrap(), Outcome::TimedOut);
+        sigkill(holder);
+        assert_eq!(status(&body(&m)), "holder died");
+        let t = Instant::now();
+        assert_eq!(m.lock(false, Deadline::from_ms(5000.0), Interrupts::Ignore).unwrap(), Outcome::Done);
+        assert!(t.elapsed() < Duration::from_millis(100), "{:?}", t.elapsed());
+        assert!(m.unlock().unwrap());
+        assert_eq!(status(&body(&m)), "unlocked");
+        assert!(m.remove().unwrap());
+    }
+
+    #[test]
+    fn a_reader_beyond_the_slots_waits_for_one() {
+        // Fill every slot with tokens of blocks this process locks through
+        // other descriptors (alive, as far as anyone can tell), then free one.
+        let name = format!("mutexfull{}", std::process::id());
+        let m = open(&name, Assert::Create, 0).unwrap();
+        let dir = store::Dir::open().unwrap();
+        let mine = token::mine().unwrap();
+        let mut holders = Vec::new();
+        let mut block = 0;
+        for i in 0..READER_SLOTS {
+            while block == mine.block {
+                block += 1;
+            }
+            let fd = dir.open_private(&format!(".uid-{block:03x}")).unwrap();
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on our own descriptor.
+            assert_eq!(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+            let gen = 7u32.to_ne_bytes();
+            // SAFETY: writes 4 bytes from a valid buffer.
+            assert_eq!(unsafe { libc::pwrite(fd.as_raw_fd(), gen.as_ptr() as *const libc::c_void, 4, 0) }, 4);
+            let t = token::Token { block, generation: 7 };
+            m.body().slots[i].store(t.pack(), Ordering::SeqCst);
+            m.body().readers.fetch_add(1, Ordering::SeqCst);
+            holders.push((fd, format!(".uid-{block:03x}")));
+            block += 1;
+        }
+        let t = Instant::now();
+        assert_eq!(m.lock(false, Deadline::from_ms(150.0), Interrupts::Ignore).unwrap(), Outcome::TimedOut);
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        // One "reader" dies: its slot is reclaimed and we get in.
+        let (fd, file) = holders.pop().unwrap();
+        drop(fd);
+        assert_eq!(m.lock(false, Deadline::from_ms(2000.0), Interrupts::Ignore).unwrap(), Outcome::Done);
+        assert!(m.unlock().unwrap());
+        for (fd, file) in holders.into_iter().chain(std::iter::once((dir.open_private(&file).unwrap(), file))) {
+            drop(fd);
+            dir.remove_file(&file).unwrap();
+        }
+        for s in m.body().slots.iter() {
+            s.store(0, Ordering::SeqCst);
+        }
+        m.body().readers.store(0, Ordering::SeqCst);
+        assert!(m.remove().unwrap());
+    }
+
+    fn body(m: &MutexShared) -> Vec<u8> {
+        // SAFETY: reads the mapped body, which is body_len() bytes.
+        unsafe { std::slice::from_raw_parts(m.obj.map.body(), m.obj.map.body_len()).to_vec() }
     }
 }
 

@@ -9,15 +9,10 @@
 //!   digit is `A`-`R`.  `v = slot * 2^22 + block * 2^10 + i` where
 //!   - `slot` counts 10 ms intervals of the real-time clock since
 //!     2020-01-01 UTC (room until the year 3159);
-//!   - `block` (12 bits) is claimed by taking an exclusive `flock` on the
-//!     file `.uid-<block>` in the user's private object directory
-//!     ([`crate::store`]).  The kernel gives the lock to one open file at a
-//!     time and releases it when the process (and every fork child holding a
-//!     copy) has closed it, so no two live processes share a block.  The
-//!     lock is on the file, so it works across PID and network namespaces
-//!     that share the directory (an abstract socket, as 0.1.0 used, does
-//!     not), and only this user can create or lock files there, so no other
-//!     user can take the blocks;
+//!   - `block` (12 bits) is this process's token ([`crate::token`]): no two
+//!     live processes of the user hold the same one, across PID and network
+//!     namespaces that share the object directory (an abstract socket, as
+//!     0.1.0 used, is per network namespace and open to every user);
 //!   - `i` (10 bits) counts the uids this process made in this slot.
 //!
 //! Why no two uids are ever equal, even across exited processes and reused
@@ -35,9 +30,8 @@
 //! of a process waits for the slot after it bound its block (at most 10 ms).
 
 use crate::error::{Error, Kind, Result};
-use crate::store;
+use crate::token;
 use extendr_api::prelude::*;
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use xxhash_rust::xxh3::xxh3_64;
@@ -83,9 +77,6 @@ fn now_slot() -> u64 {
 
 struct UidState {
     pid: u32,
-    /// Holds the lock on our block's file while this process lives.
-    _token: Option<OwnedFd>,
-    path: String,
     block: u32,
     /// Slots up to this one are not ours to use.
     bound_slot: u64,
@@ -95,70 +86,17 @@ struct UidState {
 
 static UID: Mutex<Option<UidState>> = Mutex::new(None);
 
-/// Lock a free block's file; returns (descriptor holding the lock, its
-/// path, block).
-///
-/// A process that exits normally deletes its block file while still holding
-/// its lock ([`release_block_at_exit`]), so after locking, the file must
-/// still be the one the name names; if not, somebody deleted it between our
-/// open and our lock, and we try again.
-fn claim_block() -> Result<(OwnedFd, String, u32)> {
-    let dir = store::Dir::open()?;
-    let blocks = 1u32 << BLOCK_BITS;
-    let start = (std::process::id().wrapping_mul(2_654_435_761)) % blocks;
-    let mut k = 0;
-    while k < blocks {
-        let block = (start + k) % blocks;
-        let name = format!(".uid-{block:03x}");
-        let fd = dir
-            .open_private(&name)
-            .map_err(|e| Error::os(format!("uid(): cannot open a block file in '{}'", dir.path), e))?;
-        // SAFETY: flock on our own descriptor.
-        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            if dir.id_of(&name)? == Some(store::file_id(fd.as_raw_fd())?) {
-                return Ok((fd, format!("{}/{name}", dir.path), block));
-            }
-            continue; // deleted under us: the same block again
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(Error::os("uid(): cannot lock a block file", err));
-        }
-        k += 1;
-    }
-    Err(Error::new(Kind::OsError, "uid(): all 4096 uid blocks are in use by live processes of this user"))
-}
-
-/// At normal exit, delete our block file while we still hold its lock, so
-/// that nothing is left behind (a killed process leaves it, and the next
-/// claimant reuses it).
-extern "C" fn release_block_at_exit() {
-    if let Ok(guard) = UID.try_lock() {
-        if let Some(st) = guard.as_ref() {
-            if st.pid == std::process::id() {
-                if let Ok(c) = std::ffi::CString::new(st.path.as_str()) {
-                    // SAFETY: unlink with a valid C string.
-                    unsafe { libc::unlink(c.as_ptr()) };
-                }
-            }
-        }
-    }
-}
-
 /// A new uid, unique on this machine (see the module docs for the argument).
 pub fn uid() -> Result<String> {
     let mut guard = UID.lock().unwrap_or_else(|p| p.into_inner());
     let pid = std::process::id();
     if guard.as_ref().map(|s| s.pid) != Some(pid) {
         // First call, or a forked child: the inherited block is the parent's.
-        let (token, path, block) = claim_block()?;
+        // The token was claimed at the latest now, so every slot after
+        // this one is later than the claim.
+        let block = token::mine()?.block;
         let bound = now_slot();
-        *guard = Some(UidState { pid, _token: Some(token), path, block, bound_slot: bound, slot: bound, next: 0 });
-        static AT_EXIT: std::sync::Once = std::sync::Once::new();
-        AT_EXIT.call_once(|| {
-            // SAFETY: registers a handler that only unlinks a file.
-            unsafe { libc::atexit(release_block_at_exit) };
-        });
+        *guard = Some(UidState { pid, block, bound_slot: bound, slot: bound, next: 0 });
     }
     let st = guard.as_mut().ok_or_else(|| Error::new(Kind::OsError, "uid(): no state"))?;
     loop {

@@ -24,7 +24,11 @@
 #'   holder was killed while holding it; the next `$lock()` takes it over);
 #'   `NA` for the other kinds;
 #' * `creator`: the process id of the process that created it;
-#' * `cleanup`: whether it was created with `cleanup = TRUE`.
+#' * `cleanup`: whether it was created with `cleanup = TRUE`;
+#' * `orphaned`: whether it was created with `cleanup = TRUE` by a process
+#'   that has ended without removing it (killed, ended by a signal such as
+#'   SIGTERM or SIGHUP, or a `parallel` child); [ipc_cleanup()] removes
+#'   these.  Also `TRUE` for a `"partial"` file whose creator is gone.
 #' @family rustipc
 #' @export
 #' @examples
@@ -39,7 +43,7 @@ ipc_objects <- function() {
     name = r$name, kind = r$kind, size = r$size,
     modified = as.POSIXct(r$modified, origin = "1970-01-01"),
     locked = r$locked, state = r$state, creator = r$creator, cleanup = r$cleanup,
-    stringsAsFactors = FALSE
+    orphaned = r$orphaned, stringsAsFactors = FALSE
   )
 }
 
@@ -48,4 +52,27 @@ object_dir_used <- function() {
   r <- .Call(wrap__rs_object_dir)
   if (is.list(r)) rs_fail(r)
   r
+}
+
+#' Remove orphaned objects
+#'
+#' Objects made with `cleanup = TRUE` are removed when their creator's R
+#' session ends normally.  A session that is killed, or ended by a signal
+#' (SIGTERM and SIGHUP are how containers and job schedulers stop R), cannot
+#' remove them; every object records its creator's process token, so such
+#' objects are recognised as orphaned (see [ipc_objects()]) once the
+#' creator is gone.  `ipc_cleanup()` removes them, with the temporary files
+#' of creators that died while creating an object.  rustipc calls it when it
+#' is loaded, so orphans do not outlive the next R session that uses
+#' rustipc.  Objects made with `cleanup = FALSE` are never touched.
+#'
+#' @return The names of the removed objects, invisibly.
+#' @family rustipc
+#' @export
+#' @examples
+#' ipc_cleanup()
+ipc_cleanup <- function() {
+  r <- .Call(wrap__rs_cleanup_orphans)
+  if (is.list(r)) rs_fail(r)
+  invisible(r)
 }

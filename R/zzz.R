@@ -16,4 +16,6 @@ run_cleanup <- function(...) {
 
 .onLoad <- function(libname, pkgname) {
   reg.finalizer(the, run_cleanup, onexit = TRUE)
+  # Orphans of sessions that ended by a signal (see ?ipc_cleanup).
+  try(ipc_cleanup(), silent = TRUE)
 }

@@ -61,6 +61,7 @@
     X(1, wrap__rs_lock_info)            \
     X(0, wrap__rs_objects)              \
     X(2, wrap__rs_remove_name)          \
+    X(0, wrap__rs_cleanup_orphans)      \
     X(0, wrap__rs_object_dir)
 
 #define DEFINE_SHIM(n, f) SHIM##n(f)

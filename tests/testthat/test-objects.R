@@ -5,7 +5,7 @@ test_that("ipc_objects() lists kinds, sizes and whether mutexes are locked", {
   on.exit({ m$remove(); s$remove(); q$remove() })
   objs <- ipc_objects()
   expect_s3_class(objs, "data.frame")
-  expect_named(objs, c("name", "kind", "size", "modified", "locked", "state", "creator", "cleanup"))
+  expect_named(objs, c("name", "kind", "size", "modified", "locked", "state", "creator", "cleanup", "orphaned"))
   row <- function(o) objs[objs$name == o$name, ]
   expect_identical(row(m)$kind, "mutex")
   expect_identical(row(s)$kind, "semaphore")
@@ -21,4 +21,31 @@ test_that("ipc_objects() lists kinds, sizes and whether mutexes are locked", {
   expect_true(row(m)$locked)
   m$remove()
   expect_false(m$name %in% ipc_objects()$name)
+})
+
+test_that("cleanup = TRUE objects of a process ended by SIGTERM, SIGHUP or SIGKILL are orphans, and go", {
+  for (sig in c(tools::SIGTERM, tools::SIGHUP, tools::SIGKILL)) {
+    f <- tempfile()
+    p <- bg_ready(function(f) {
+      m <- rustipc::mutex(cleanup = TRUE)
+      q <- rustipc::msg_queue(cleanup = TRUE)
+      keep <- rustipc::semaphore(cleanup = FALSE)
+      writeLines(c(m$name, q$name, keep$name), f)
+      cat("ready\n")
+      Sys.sleep(600)
+    }, list(f = f))
+    names <- readLines(f)
+    unlink(f)
+    row <- function() ipc_objects()[ipc_objects()$name %in% names, ]
+    expect_identical(row()$orphaned, c(FALSE, FALSE, FALSE)[seq_len(nrow(row()))])
+    tools::pskill(p$get_pid(), sig)
+    p$wait(5000)
+    expect_false(p$is_alive())
+    o <- ipc_objects()
+    expect_identical(o$orphaned[match(names, o$name)], c(TRUE, TRUE, FALSE), label = sig)
+    gone <- ipc_cleanup()
+    expect_setequal(gone, names[1:2])
+    expect_identical(intersect(names, ipc_objects()$name), names[3])
+    semaphore(names[3], assert = "exists")$remove()
+  }
 })

@@ -56,6 +56,7 @@ use crate::futex;
 use crate::outcome::outcome_to_r;
 use crate::robust::{init_robust, robust_lock, unlock_raw};
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
+use crate::token;
 use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -275,7 +276,7 @@ impl Queue {
         Ok((s.priority.load(Ordering::Relaxed), s.seq.load(Ordering::Relaxed)))
     }
 
-    pub fn open(name: &str, assert: Assert, max_count: u32, max_nchar: u32, flags: u32) -> Result<Queue> {
+    pub fn open(name: &str, assert: Assert, max_count: u32, max_nchar: u32, cleanup_token: u64) -> Result<Queue> {
         if max_count == 0 || max_nchar == 0 {
             return Err(Error::new(Kind::InvalidArgument, "`max_count` and `max_nchar` must be at least 1"));
         }
@@ -305,7 +306,7 @@ impl Queue {
             }
             init_robust(body as *mut libc::pthread_mutex_t)
         };
-        let obj = store::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], flags, &layout, &init)?;
+        let obj = store::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], cleanup_token, &layout, &init)?;
         // An existing queue keeps its own sizes (checked against the file by
         // store::open).
         let (mc, mn) = (obj.params[0], obj.params[1]);
@@ -811,10 +812,10 @@ fn get(x: &Robj) -> Result<&Handle> {
 
 #[extendr]
 fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64, cleanup: bool) -> Robj {
-    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
+    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
     to_r(
         Assert::parse(assert)
-            .and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32, flags))
+            .and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32, creator()?))
             .map(|q| ExternalPtr::new(Named::new(name, Arc::new(q)))),
     )
 }

@@ -314,18 +314,18 @@ impl Drop for MutexShared {
     }
 }
 
-fn open_object(name: &str, assert: Assert, flags: u32) -> Result<store::Object> {
+fn open_object(name: &str, assert: Assert, cleanup_token: u64) -> Result<store::Object> {
     let init = |body: *mut u8| -> Result<()> {
         let b = body as *mut Body;
         // SAFETY: body is a fresh zeroed region of size_of::<Body>() bytes.
         unsafe { init_robust(std::ptr::addr_of_mut!((*b).gate))? };
         Ok(())
     };
-    store::open(name, ObjKind::Mutex, assert, [0; 4], flags, &layout, &init)
+    store::open(name, ObjKind::Mutex, assert, [0; 4], cleanup_token, &layout, &init)
 }
 
 /// Open (or create) the mutex `name`.
-pub fn open(name: &str, assert: Assert, flags: u32) -> Result<Arc<MutexShared>> {
+pub fn open(name: &str, assert: Assert, cleanup_token: u64) -> Result<Arc<MutexShared>> {
     store::check_name(name)?;
     let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
     let table = table.get_or_insert_with(HashMap::new);
@@ -338,7 +338,7 @@ pub fn open(name: &str, assert: Assert, flags: u32) -> Result<Arc<MutexShared>> 
             return Ok(existing);
         }
     }
-    let obj = open_object(name, assert, flags)?;
+    let obj = open_object(name, assert, cleanup_token)?;
     let shared = Arc::new(MutexShared {
         name: name.to_string(),
         obj,
@@ -394,8 +394,8 @@ pub fn status(body: &[u8]) -> &'static str {
 
 #[extendr]
 fn rs_mutex_open(name: &str, assert: &str, cleanup: bool) -> Robj {
-    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
-    to_r(Assert::parse(assert).and_then(|a| open(name, a, flags)).map(|m| ExternalPtr::new(Named::new(name, m))))
+    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
+    to_r(Assert::parse(assert).and_then(|a| open(name, a, creator()?)).map(|m| ExternalPtr::new(Named::new(name, m))))
 }
 
 /// Lock the mutex the name names now (following it after a removal, also

@@ -9,6 +9,7 @@
 
 use crate::error::{to_r, Error, Kind, Result};
 use crate::store::{self, Dir, ObjKind, HEADER_LEN, TMP_PREFIX};
+use crate::token;
 use extendr_api::prelude::*;
 use std::os::fd::AsRawFd;
 
@@ -22,6 +23,8 @@ pub struct Listed {
     pub state: Option<&'static str>,
     pub creator: Option<u32>,
     pub cleanup: Option<bool>,
+    /// Made with `cleanup = TRUE` by a process that is gone.
+    pub orphaned: Option<bool>,
 }
 
 fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
@@ -37,8 +40,18 @@ fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
         return None;
     }
     let (size, modified) = (st.st_size as f64, st.st_mtime as f64);
-    if name.starts_with(TMP_PREFIX) {
-        let row = Listed { name: name.to_string(), kind: "partial", size, modified, state: None, creator: None, cleanup: None };
+    if let Some(rest) = name.strip_prefix(TMP_PREFIX) {
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        let row = Listed {
+            name: name.to_string(),
+            kind: "partial",
+            size,
+            modified,
+            state: None,
+            creator: pid.map(|p| p as u32),
+            cleanup: None,
+            orphaned: pid.map(|p| !pid_alive(p)),
+        };
         return Some(row);
     }
     let mut raw = [0u8; HEADER_LEN];
@@ -62,7 +75,39 @@ fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
         state,
         creator: Some(h.creator),
         cleanup: Some(h.flags & store::FLAG_CLEANUP != 0),
+        orphaned: Some(
+            h.flags & store::FLAG_CLEANUP != 0
+                && token::Token::unpack(h.creator_token).is_none_or(|t| !token::is_alive(t)),
+        ),
     })
+}
+
+/// Whether a process id exists (for creators' temporary files, which carry
+/// only their process id).
+fn pid_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks.
+    pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH))
+}
+
+/// Remove every orphan: `cleanup = TRUE` objects whose creator is gone, and
+/// temporary files of creators that are gone.  Returns their names.
+pub fn cleanup_orphans() -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for row in list()? {
+        if row.orphaned != Some(true) {
+            continue;
+        }
+        let gone = match ObjKind::from_label(row.kind) {
+            Some(ObjKind::Mutex) => crate::mutex::remove_name(&row.name),
+            Some(ObjKind::Semaphore) => crate::semaphore::remove_name(&row.name),
+            Some(ObjKind::MsgQueue) => crate::msg_queue::remove_name(&row.name),
+            None => Dir::open().and_then(|d| d.remove_file(&row.name)),
+        };
+        if gone? {
+            removed.push(row.name);
+        }
+    }
+    Ok(removed)
 }
 
 /// The rustipc objects in this user's object directory.
@@ -90,8 +135,9 @@ fn rs_objects() -> Robj {
             let state: Vec<Option<&str>> = rows.iter().map(|r| r.state).collect();
             let creator: Vec<Option<i32>> = rows.iter().map(|r| r.creator.map(|p| p as i32)).collect();
             let cleanup: Vec<Rbool> = rows.iter().map(|r| lgl(r.cleanup)).collect();
+            let orphaned: Vec<Rbool> = rows.iter().map(|r| lgl(r.orphaned)).collect();
             let cols = List::from_names_and_values(
-                ["name", "kind", "size", "modified", "locked", "state", "creator", "cleanup"],
+                ["name", "kind", "size", "modified", "locked", "state", "creator", "cleanup", "orphaned"],
                 [
                     Robj::from(name),
                     Robj::from(kind),
@@ -101,6 +147,7 @@ fn rs_objects() -> Robj {
                     Robj::from(state),
                     Robj::from(creator),
                     Robj::from(cleanup),
+                    Robj::from(orphaned),
                 ],
             );
             // The success value is a list too: R tells them apart by `name`.
@@ -127,6 +174,12 @@ fn rs_remove_name(name: &str, kind: &str) -> Robj {
     to_r(r)
 }
 
+/// `ipc_cleanup()`: the names of the orphans removed.
+#[extendr]
+fn rs_cleanup_orphans() -> Robj {
+    to_r(cleanup_orphans())
+}
+
 /// The object directory (for `ipc_objects()`'s documentation and tests).
 #[extendr]
 fn rs_object_dir() -> Robj {
@@ -137,5 +190,6 @@ extendr_module! {
     mod objects;
     fn rs_objects;
     fn rs_remove_name;
+    fn rs_cleanup_orphans;
     fn rs_object_dir;
 }

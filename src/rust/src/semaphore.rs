@@ -16,6 +16,7 @@ use crate::error::{handle, to_r, Error, Kind, Result};
 use crate::futex;
 use crate::outcome::outcome_to_r;
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
+use crate::token;
 use crate::wait::{Deadline, Interrupts, Outcome};
 use extendr_api::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -64,7 +65,7 @@ impl Semaphore {
         unsafe { &*(self.obj.map.body() as *const Body) }
     }
 
-    pub fn open(name: &str, assert: Assert, value: u32, flags: u32) -> Result<Semaphore> {
+    pub fn open(name: &str, assert: Assert, value: u32, cleanup_token: u64) -> Result<Semaphore> {
         if value > VALUE_MAX {
             return Err(Error::new(Kind::InvalidArgument, format!("`value` must be at most {VALUE_MAX}")));
         }
@@ -73,7 +74,7 @@ impl Semaphore {
             unsafe { (*(body as *const Body)).value.store(value, Ordering::Relaxed) };
             Ok(())
         };
-        let obj = store::open(name, ObjKind::Semaphore, assert, [0; 4], flags, &layout, &init)?;
+        let obj = store::open(name, ObjKind::Semaphore, assert, [0; 4], cleanup_token, &layout, &init)?;
         Ok(Semaphore { name: name.to_string(), obj })
     }
 
@@ -170,10 +171,10 @@ fn on_current(h: &Handle, op: impl Fn(&Semaphore) -> Result<Outcome>) -> Result<
 
 #[extendr]
 fn rs_sem_open(name: &str, assert: &str, value: f64, cleanup: bool) -> Robj {
-    let flags = if cleanup { store::FLAG_CLEANUP } else { 0 };
+    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
     to_r(
         Assert::parse(assert)
-            .and_then(|a| Semaphore::open(name, a, value as u32, flags))
+            .and_then(|a| Semaphore::open(name, a, value as u32, creator()?))
             .map(|s| ExternalPtr::new(Named::new(name, Arc::new(s)))),
     )
 }

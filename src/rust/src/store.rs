@@ -49,9 +49,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 const MAGIC: [u8; 8] = *b"RUSTIPC\0";
-/// 2: per-user directory, `removed` word, creator.  Files of version 1
-/// lived elsewhere (`/dev/shm/ripc-*`) and are never opened.
-const VERSION: u32 = 2;
+/// 3: per-user directory, `removed` word, creator and its token, heap
+/// queues.  Files of version 1 lived elsewhere (`/dev/shm/ripc-*`) and are
+/// never opened.
+const VERSION: u32 = 3;
 /// Bytes before an object's body.
 pub const HEADER_LEN: usize = 64;
 /// Temporary files of creators start with this (and are never objects).
@@ -110,7 +111,11 @@ pub struct Header {
     /// Process id of the creator (informational: `ipc_objects()`).
     pub creator: u32,
     pub flags: u32,
-    _pad: [u32; 5],
+    _pad0: u32,
+    /// The creator's packed [`crate::token::Token`] for `cleanup = TRUE`
+    /// objects (0 otherwise): orphaned once that token is dead.
+    pub creator_token: u64,
+    _pad: [u32; 2],
 }
 
 const _: () = assert!(std::mem::size_of::<Header>() == HEADER_LEN);
@@ -123,6 +128,7 @@ pub struct HeaderInfo {
     pub removed: bool,
     pub creator: u32,
     pub flags: u32,
+    pub creator_token: u64,
 }
 
 /// Parse 64 bytes; `None` unless magic and version are ours.
@@ -137,6 +143,7 @@ pub fn parse_header(b: &[u8; HEADER_LEN]) -> Option<HeaderInfo> {
         removed: u(32) != 0,
         creator: u(36),
         flags: u(40),
+        creator_token: u64::from_ne_bytes([b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]]),
     })
 }
 
@@ -539,13 +546,15 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
 
 /// Open the object `name`, creating it when `assert` allows.  A new object
 /// has the body `layout(params)` implies, filled by `init` before anyone can
-/// see it.
+/// see it; `cleanup_token` is the creator's packed token when it asked for
+/// `cleanup = TRUE` (0 otherwise), so that an object its creator could not
+/// remove (killed, or ended by a signal) is known to be orphaned.
 pub fn open(
     name: &str,
     kind: ObjKind,
     assert: Assert,
     params: [u32; 4],
-    flags: u32,
+    cleanup_token: u64,
     layout: Layout,
     init: &dyn Fn(*mut u8) -> Result<()>,
 ) -> Result<Object> {
@@ -560,7 +569,7 @@ pub fn open(
                 return Err(Error::new(Kind::NotFound, format!("{} '{name}' does not exist", kind.label())));
             }
         }
-        match create(&dir, name, kind, params, flags, layout, init)? {
+        match create(&dir, name, kind, params, cleanup_token, layout, init)? {
             Some(obj) => return Ok(obj),
             None if assert == Assert::Create => {
                 return Err(Error::new(Kind::AlreadyExists, format!("'{name}' already exists")))
@@ -620,10 +629,11 @@ fn create(
     name: &str,
     kind: ObjKind,
     params: [u32; 4],
-    flags: u32,
+    cleanup_token: u64,
     layout: Layout,
     init: &dyn Fn(*mut u8) -> Result<()>,
 ) -> Result<Option<Object>> {
+    let flags = if cleanup_token != 0 { FLAG_CLEANUP } else { 0 };
     let body = layout(params).ok_or_else(|| Error::new(Kind::InvalidArgument, "object parameters out of range"))?;
     let len = body
         .checked_add(HEADER_LEN)
@@ -669,7 +679,9 @@ fn create(
             removed: AtomicU32::new(0),
             creator: std::process::id(),
             flags,
-            _pad: [0; 5],
+            _pad0: 0,
+            creator_token: cleanup_token,
+            _pad: [0; 2],
         };
         // SAFETY: the mapping is len >= HEADER_LEN bytes and page aligned.
         unsafe { std::ptr::write(map.ptr as *mut Header, h) };

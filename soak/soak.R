@@ -3,9 +3,14 @@
 # A supervisor starts worker processes that, at random, lock and unlock a
 # mutex (shared and exclusive), wait on and post a semaphore, send and
 # receive on a queue (random priorities and sizes) and take a file lock, all
-# with random timeouts.  The supervisor kills random workers with SIGKILL or
-# SIGINT and starts new ones, checks after every kill that each primitive is
-# still usable, and in the end checks the invariants and prints a summary.
+# with random timeouts.  The supervisor kills random workers with SIGKILL,
+# interrupts them with single SIGINTs and with SIGINT storms (hundreds of
+# SIGINTs 0.2-2 ms apart), starts new ones, checks after every strike that
+# each primitive is still usable, and in the end checks the invariants and
+# prints a summary.  Workers use the documented interrupt-safe patterns
+# (with(), and suspendInterrupts() around a call and its bookkeeping), so a
+# SIGINT may end a wait but must never leave a lock held or lose or
+# duplicate a message: only SIGKILL may lose the one message in flight.
 # SOAK_SECONDS (default 300) sets the length; exit status 1 on any violation.
 suppressPackageStartupMessages(library(rustipc))
 secs <- as.numeric(Sys.getenv("SOAK_SECONDS", "300"))
@@ -44,15 +49,17 @@ worker <- function(names, id) {
   tokens <- file.path(names$dir, "tokens")
   dir.create(tokens, showWarnings = FALSE)
   me <- Sys.getpid(); seq <- 0; ops <- 0
-  while (!file.exists(stop_file)) {
-    tryCatch({
-      # A SIGINT between taking and releasing may have left these held.
-      m$unlock(warn = FALSE)
+  # Interrupts are acted on only inside the tryCatch() below (and inside
+  # rustipc's waits, which end on one having taken nothing).
+  suspendInterrupts(while (!file.exists(stop_file)) {
+    # A lock still held here was leaked by an interrupt: a violation.
+    if (m$unlock(warn = FALSE)) say("V leaked a mutex lock")
+    tryCatch(allowInterrupts({
       op <- sample(c("mx", "ms", "sem", "send", "recv", "flock"), 1)
       t <- sample(c(0, 1, 5, 20, 100), 1)
       if (op == "mx" || op == "ms") {
         shared <- op == "ms"
-        if (m$lock(shared = shared, timeout_ms = t)) suspendInterrupts({
+        with(m, shared = shared, timeout_ms = t, suspendInterrupts({
           # Overlap check: a conflicting token that appears while we are
           # inside means another process entered while we held the lock.
           # (Tokens already there when we entered may belong to a holder
@@ -65,26 +72,29 @@ worker <- function(names, id) {
           if (shared) new <- grep("^X-", new, value = TRUE)
           if (length(new)) say("V ", op, " overlaps ", paste(new, collapse = ","))
           unlink(tok)
-          m$unlock()
-        })
+        }))
       } else if (op == "sem") {
-        if (s$wait(timeout_ms = t)) suspendInterrupts(s$post())
+        with(s, suspendInterrupts(s$post()), timeout_ms = t)
       } else if (op == "send") {
-        seq <- seq + 1
-        msg <- sprintf("%d-%d-%s", me, seq, strrep("x", sample(0:150, 1)))
-        say("T ", me, "-", seq)  # about to send
-        if (q$send(msg, timeout_ms = t, priority = sample(0:3, 1))) say("S ", me, "-", seq)
+        suspendInterrupts({
+          seq <- seq + 1
+          msg <- sprintf("%d-%d-%s", me, seq, strrep("x", sample(0:150, 1)))
+          say("T ", me, "-", seq)  # about to send
+          if (q$send(msg, timeout_ms = t, priority = sample(0:3, 1))) say("S ", me, "-", seq)
+        })
       } else if (op == "recv") {
-        got <- q$receive(timeout_ms = t)
-        if (!is.null(got)) say("R ", sub("^(\\d+-\\d+)-.*$", "\\1", got))
+        suspendInterrupts({
+          got <- q$receive(timeout_ms = t)
+          if (!is.null(got)) say("R ", sub("^(\\d+-\\d+)-.*$", "\\1", got))
+        })
       } else {
         l <- lock(names$flock, exclusive = sample(c(TRUE, FALSE), 1), timeout = t)
         if (!is.null(l)) suspendInterrupts(unlock(l))
       }
       ops <- ops + 1
       if (ops %% 200 == 0) say("O ", ops)
-    }, interrupt = function(e) say("I"), error = function(e) say("E ", conditionMessage(e)))
-  }
+    }), interrupt = function(e) say("I"), error = function(e) say("E ", conditionMessage(e)))
+  })
   say("O ", ops)
   close(log)
   invisible()
@@ -98,18 +108,33 @@ next_id <- nworkers + 1
 # kill cycles, once callr and processx have loaded what they lazily load.
 baseline <- function() list(heap = r_heap_mb(), fd = fd_count(), rss = rss_kb())
 base <- baseline()
-kills <- c(SIGKILL = 0, SIGINT = 0); unusable <- 0; checks <- 0
+kills <- c(SIGKILL = 0, SIGINT = 0); storms <- 0; storm_sigints <- 0; unusable <- 0; checks <- 0
 t_end <- Sys.time() + secs
+died <- 0
 while (Sys.time() < t_end) {
   if (checks == 5) base <- baseline()
   Sys.sleep(runif(1, 0.2, 1))     # chaos, not synchronisation: when to strike
   i <- sample(seq_along(ws), 1)
-  if (runif(1) < 0.6) {
+  r <- runif(1)
+  if (r < 0.5) {
     tools::pskill(ws[[i]]$get_pid(), tools::SIGKILL); kills["SIGKILL"] <- kills["SIGKILL"] + 1
     ws[[i]]$wait(5000)
     ws[[i]] <- start_worker(next_id); next_id <- next_id + 1
-  } else {
+  } else if (r < 0.8) {
     ws[[i]]$interrupt(); kills["SIGINT"] <- kills["SIGINT"] + 1
+  } else {
+    # A storm: 100-400 SIGINTs, 0.2-2 ms apart.
+    n <- sample(100:400, 1)
+    for (k in seq_len(n)) {
+      tools::pskill(ws[[i]]$get_pid(), tools::SIGINT)
+      Sys.sleep(runif(1, 0.0002, 0.002))
+    }
+    storms <- storms + 1; storm_sigints <- storm_sigints + n
+  }
+  # A worker that died of anything but our SIGKILL is a violation.
+  for (j in seq_along(ws)) if (!ws[[j]]$is_alive()) {
+    died <- died + 1
+    ws[[j]] <- start_worker(next_id); next_id <- next_id + 1
   }
   # Every primitive is still usable after the kill.
   checks <- checks + 1
@@ -156,9 +181,9 @@ lost <- setdiff(sent, recv)                    # sent (confirmed) but never rece
 unconfirmed <- setdiff(recv, sent)             # received, send not confirmed: sender killed
 in_flight_ok <- all(unconfirmed %in% tried)
 errors <- field("E")
-# A receiver killed (or interrupted) between receive() and its log line
-# loses that one message from the log.
-lost_by_kill <- length(lost) <= total_kills
+# A receiver killed with SIGKILL between receive() and its log line loses
+# that one message from the log; interrupts lose nothing.
+lost_by_kill <- length(lost) <= kills["SIGKILL"]
 
 for (o in list(m, s, q)) o$remove()
 if (nzchar(Sys.getenv("SOAK_KEEP"))) cat("logs kept in", dir, "\n") else unlink(dir, recursive = TRUE)
@@ -170,6 +195,8 @@ if (!length(left) && grepl("rustipc-soak-", Sys.getenv("RUSTIPC_DIR"), fixed = T
 cat(sprintf("soak: %d s, %d workers\n", secs, nworkers))
 cat(sprintf("  operations                %d\n", as.integer(ops)))
 cat(sprintf("  processes killed          %d SIGKILL, %d SIGINT\n", kills["SIGKILL"], kills["SIGINT"]))
+cat(sprintf("  SIGINT storms             %d (%d SIGINTs)\n", storms, storm_sigints))
+cat(sprintf("  interrupts that ended an operation %d\n", length(grep("^I$", lines))))
 cat(sprintf("  messages sent / received  %d / %d (drained at the end: %d)\n", length(sent), length(recv), length(drained)))
 cat(sprintf("  at a kill: received, send unconfirmed %d; confirmed, never received %d\n", length(unconfirmed), length(lost)))
 cat(sprintf("  errors in workers         %d%s\n", length(errors),
@@ -181,7 +208,8 @@ cat(sprintf("  objects or temp left      %d\n", length(left) + dir.exists(dir)))
 bad <- c(
   "critical-section overlaps" = violations,
   "messages received twice" = dup,
-  "messages lost beyond one per killed process" = if (lost_by_kill) 0 else length(lost),
+  "messages lost beyond one per SIGKILLed process" = if (lost_by_kill) 0 else length(lost),
+  "workers that died of an interrupt" = died,
   "unconfirmed messages never attempted" = if (in_flight_ok) 0 else 1,
   "primitives unusable after a kill" = unusable,
   "descriptor growth" = max(0, end$fd - base$fd),

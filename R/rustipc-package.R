@@ -22,6 +22,47 @@
 #' to the user (mode 0700; `/dev/shm/rustipc-<uid>` by default, see
 #' [ipc_objects()]), readable and writable by their owner only.
 #'
+#' @section Interrupts, and code that must not lose what it took:
+#' Every rustipc wait ends on Ctrl-C (an R `interrupt` condition), and it
+#' ends that way only having taken nothing: a wait that got its lock,
+#' count or message returns it.  Inside rustipc no interrupt can separate a
+#' taken lock from its release in `with()`, nor a received message or count
+#' from `with()`'s `expr`.
+#'
+#' R itself acts on an interrupt at almost any point of R code, so in the
+#' caller's own code an interrupt can still land between a call that
+#' returned a message and the line that records it.  No library can close
+#' that window; `suspendInterrupts()` can.  Inside `suspendInterrupts()`,
+#' rustipc's waits stay interruptible (they watch R's interrupt flag
+#' themselves) while the rest of the block is not, so this pattern neither
+#' loses nor duplicates a message, whatever the timing of interrupts:
+#'
+#' ```
+#' suspendInterrupts(repeat {
+#'   msg <- tryCatch(q$receive(), interrupt = function(e) NULL)
+#'   if (!is.null(msg)) results <- c(results, msg)  # recorded before any interrupt
+#'   if (done(results)) break
+#' })
+#' ```
+#'
+#' and for senders, `sent <- tryCatch(q$send(msg), interrupt = function(e)
+#' FALSE)` in a loop until `sent`, inside `suspendInterrupts()`.  An
+#' interrupt that arrives while such a block is not waiting is acted on when
+#' the block ends.  `with()`'s `expr` runs with interrupts as the caller
+#' had them, so an interrupt may end `expr` anywhere, like any R code.
+#'
+#' @section Where objects live, and who can open them:
+#' Objects are files in a directory that belongs to the user:
+#' `/dev/shm/rustipc-<uid>` on Linux, else `rustipc-<uid>` in the temporary
+#' directory, or the directory named by `RUSTIPC_DIR`.  The directory must
+#' be owned by the user and have mode 0700, objects mode 0600; anything else
+#' (a directory another user made first, a symbolic link, a FIFO or a
+#' foreign file under a name) is refused with a `rustipc_error_permission`
+#' or `rustipc_error_wrong_kind` error, never used.  Objects are therefore
+#' private to one user; unlike interprocess (whose objects other users could
+#' read), rustipc offers no sharing between users.  Processes of the same
+#' user are trusted.
+#'
 #' @keywords internal
 #' @useDynLib rustipc, .registration = TRUE
 "_PACKAGE"

@@ -32,6 +32,17 @@ invisible(s$remove())
 q <- msg_queue()
 msg <- strrep("x", 100)
 add("msg_queue $send() + $receive(), 100 chars", rate(loop({ q$send(msg); q$receive() }), N))
+big <- msg_queue(max_count = 1e6, max_nchar = 10)
+small <- msg_queue(max_count = 100, max_nchar = 10)
+msg10 <- strrep("x", 10)
+for (i in 1:50) { big$send(msg10, priority = i %% 7); small$send(msg10, priority = i %% 7) }
+r_small <- rate(loop({ small$send(msg10); small$receive() }), N)
+r_big <- rate(loop({ big$send(msg10); big$receive() }), N)
+add("msg_queue $send() + $receive(), max_count = 100", r_small, "10 chars, 50 messages waiting")
+add("msg_queue $send() + $receive(), max_count = 1e6", r_big,
+    sprintf("same; %.2fx the time of max_count = 100 (O(log max_count))", r_small / r_big))
+small$remove()
+big$remove()
 invisible(q$remove())
 path <- tempfile()
 # Alternating rounds, medians: this machine's speed drifts within seconds.

@@ -121,7 +121,7 @@ test_that("lock() on a FIFO is an error at once, never a hang, also for another 
 })
 
 # Bytes of an object header: magic, version, kind, 4 parameters, then zeros.
-header_bytes <- function(kind, params = c(0, 0, 0, 0), version = 2L, magic = "RUSTIPC") {
+header_bytes <- function(kind, params = c(0, 0, 0, 0), version = 3L, magic = "RUSTIPC") {
   con <- rawConnection(raw(), "wb")
   on.exit(close(con))
   writeBin(c(charToRaw(magic), as.raw(0)), con)
@@ -140,7 +140,7 @@ test_that("crafted headers are refused before anything is mapped", {
     zerosizes = c(header_bytes(3L, c(0L, 0L, 0L, 0L)), raw(4096)),
     shortbody = c(header_bytes(3L, c(100L, 100L, 0L, 0L)), raw(128)),
     longbody = c(header_bytes(2L), raw(100000)),
-    version = c(header_bytes(2L, version = 1L), raw(64)),
+    version = c(header_bytes(2L, version = 2L), raw(64)),
     future = c(header_bytes(2L, version = 99L), raw(64)),
     magic = c(header_bytes(2L, magic = "NOTOURS"), raw(64)),
     kind = c(header_bytes(77L), raw(64)),

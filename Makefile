@@ -22,13 +22,14 @@ install: deps
 
 test: install test-rust test-r soak-short check
 
-# cargo test keeps its objects in a private directory of its own, removed after.
+# The engine's tests (the rustipc-core crate: no R needed) keep their objects
+# in a private directory of their own, removed after; clippy covers the
+# engine and the R glue.
 test-rust:
 	d=$$(mktemp -d /dev/shm/rustipc-cargo-XXXXXX 2>/dev/null || mktemp -d) && \
-	  cd src/rust && RH=$$(R RHOME) && \
-	  RUSTIPC_DIR=$$d CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="-L $$RH/lib -l R" \
-	  LD_LIBRARY_PATH=$$RH/lib cargo test --locked; rc=$$?; rm -rf "$$d"; exit $$rc
-	cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --all-targets -- -D warnings
+	  cd src/rust && RUSTIPC_DIR=$$d CARGO_TARGET_DIR=$(CARGO_TARGET) \
+	  cargo test --locked -p rustipc-core; rc=$$?; rm -rf "$$d"; exit $$rc
+	cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --workspace --all-targets -- -D warnings
 
 test-r:
 	NOT_CRAN=true $(RSCRIPT) tools/run-tests.R

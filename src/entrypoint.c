@@ -90,7 +90,10 @@ static const R_ExternalMethodDef external_methods[] = {
     {NULL, NULL, 0}
 };
 
+void rustipc_init(void); // Rust: installs the interrupt check
+
 void R_init_rustipc(DllInfo *dll) {
+    rustipc_init();
     R_registerRoutines(dll, NULL, call_methods, NULL, external_methods);
     R_useDynamicSymbols(dll, FALSE);
 }

@@ -1,101 +1,27 @@
-//! Errors travel from Rust to R as data.
+//! How results reach R: as data, never as an R error from Rust.
 //!
 //! An entry point that fails returns a list `list(kind =, message =, errno =)`
-//! instead of its usual result (which is never a list).  The R layer
-//! (`R/errors.R`) turns that list into a classed condition
+//! instead of its usual result (which is never a list with those names).
+//! The R layer (`R/errors.R`) turns that list into a classed condition
 //! `c("rustipc_error_<kind>", "rustipc_error", "error", "condition")`, so an R
 //! error is only ever raised from R code, never longjmp'd through Rust frames.
-//!
 //! The special kind `interrupt` means that a wait was ended by a pending R
 //! interrupt (Ctrl-C); R re-signals it as an `interrupt` condition.
 
 use extendr_api::prelude::*;
-use std::fmt;
-use std::io;
+pub use rustipc_core::error::{Error, Kind, Result};
+use rustipc_core::wait::Outcome;
 
-/// What went wrong, mapped one-to-one onto the R condition classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    InvalidArgument,
-    NotFound,
-    AlreadyExists,
-    AlreadyLocked,
-    WrongKind,
-    TooLong,
-    Interrupt,
-    Permission,
-    NoSpace,
-    OsError,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::InvalidArgument => "invalid_argument",
-            Kind::NotFound => "not_found",
-            Kind::AlreadyExists => "already_exists",
-            Kind::AlreadyLocked => "already_locked",
-            Kind::WrongKind => "wrong_kind",
-            Kind::TooLong => "too_long",
-            Kind::Interrupt => "interrupt",
-            Kind::Permission => "permission",
-            Kind::NoSpace => "no_space",
-            Kind::OsError => "os_error",
-        }
-    }
-}
-
-/// An error with the kind, a message for people, and the OS error number
-/// (0 when the OS was not involved).
-#[derive(Debug, Clone)]
-pub struct Error {
-    pub kind: Kind,
-    pub message: String,
-    pub errno: i32,
-}
-
-pub type Result<T> = std::result::Result<T, Error>;
-
-impl Error {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), errno: 0 }
-    }
-
-    /// An OS error, with `what` saying what was being done to what.
-    pub fn os(what: impl fmt::Display, err: io::Error) -> Self {
-        let errno = err.raw_os_error().unwrap_or(0);
-        Error { kind: Kind::OsError, message: format!("{what}: {err}"), errno }
-    }
-
-    /// `os()` for the error in `errno` right now.
-    pub fn last_os(what: impl fmt::Display) -> Self {
-        Self::os(what, io::Error::last_os_error())
-    }
-
-    pub fn interrupted() -> Self {
-        Error::new(Kind::Interrupt, "interrupted")
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.message, self.kind.as_str())
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<Error> for Robj {
-    fn from(e: Error) -> Robj {
-        list!(kind = e.kind.as_str(), message = e.message, errno = e.errno).into()
-    }
+/// The error list.
+pub fn err_to_r(e: Error) -> Robj {
+    list!(kind = e.kind.as_str(), message = e.message, errno = e.errno).into()
 }
 
 /// Turn a result into what an entry point returns: the value or the error list.
 pub fn to_r<T: Into<Robj>>(r: Result<T>) -> Robj {
     match r {
         Ok(v) => v.into(),
-        Err(e) => e.into(),
+        Err(e) => err_to_r(e),
     }
 }
 
@@ -105,4 +31,45 @@ pub fn handle<'a, T: 'static>(x: &'a Robj, what: &str) -> Result<&'a T> {
     <&ExternalPtr<T>>::try_from(x)
         .map(|p| &**p)
         .map_err(|_| Error::new(Kind::InvalidArgument, format!("not a rustipc {what} handle")))
+}
+
+/// A wait's outcome: `TRUE` (done), `FALSE` (timed out), or the error list
+/// (an interrupt is the `interrupt` kind).
+pub fn outcome_to_r(out: Result<Outcome>) -> Robj {
+    match out {
+        Ok(Outcome::Done) => true.into(),
+        Ok(Outcome::TimedOut) => false.into(),
+        Ok(Outcome::Interrupted) => err_to_r(Error::interrupted()),
+        // Callers follow the name on `Removed`; reaching here is a bug.
+        Ok(Outcome::Removed) => err_to_r(Error::new(Kind::NotFound, "the object was removed")),
+        Err(e) => err_to_r(e),
+    }
+}
+
+extern "C" {
+    /// Set by R's SIGINT handler (and by front ends such as RStudio) when
+    /// the user asks to interrupt; cleared when R acts on it.  Public API
+    /// (R_ext/GraphicsDevice.h).
+    static mut R_interrupts_pending: std::os::raw::c_int;
+}
+
+/// Whether the user asked R to interrupt (Ctrl-C / SIGINT), read from R's
+/// flag directly; when it is set, the flag is cleared (the interrupt is
+/// consumed) and the wait reports it, having taken nothing, so that the R
+/// layer re-signals it.  Reading the flag needs no longjmp, and works while
+/// R has interrupts suspended (`suspendInterrupts()`, and every `.Call`,
+/// see src/entrypoint.c): there a rustipc wait is still interruptible.
+/// Only R's main thread runs rustipc's waits.
+pub fn r_interrupt_pending() -> bool {
+    // SAFETY: R's main thread is the only one that reads or writes this
+    // flag apart from R's own signal handler, which only stores 1; a
+    // volatile access keeps the compiler from caching it across the wait.
+    unsafe {
+        let p = std::ptr::addr_of_mut!(R_interrupts_pending);
+        if std::ptr::read_volatile(p) != 0 {
+            std::ptr::write_volatile(p, 0);
+            return true;
+        }
+    }
+    false
 }

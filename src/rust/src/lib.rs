@@ -1,37 +1,29 @@
-//! rustipc's native core: one module per primitive, plus the shared pieces.
+//! rustipc's R glue: the `.Call` entry points (`rs_*`), one module per
+//! primitive, over the engine in the `rustipc-core` crate (`core/`).
 //!
-//! * [`names`]: `uid()` and `hash()`.
-//! * [`mutex`]: named shared/exclusive locks (robust pthread mutexes).
-//! * [`semaphore`]: named counters (a count word and futex waits).
-//! * [`msg_queue`]: named priority queues (slots + robust mutex + futexes).
-//! * [`filelock`]: `lock()`/`unlock()` on user files (OFD locks, [`ofd`]).
-//! * [`objects`]: `ipc_objects()` and removal by name.
-//! * Shared: [`store`] (the per-user object directory and the object
-//!   files), [`token`] (this process's token: uniqueness and liveness),
-//!   [`futex`] (waiting on a word), [`robust`], [`wait`] (deadlines
-//!   and interrupts), [`outcome`] and [`error`] (results as R sees them).
-//!
-//! Every entry point called from R starts with `rs_`, takes plain scalars that
-//! the R layer has already checked, and returns either its result or an error
-//! *as data* (see [`error`]).  No entry point throws an R error itself, and no
-//! R error ever unwinds through Rust frames.
+//! Every entry point takes plain scalars that the R layer has already
+//! checked, and returns either its result or an error *as data* (see
+//! [`error`]).  No entry point throws an R error itself, and no R error
+//! ever unwinds through Rust frames: src/entrypoint.c calls every entry
+//! point with R's interrupts suspended, so not even a garbage collection
+//! inside Rust can longjmp.
 
 use extendr_api::prelude::*;
 
 pub mod error;
 pub mod filelock;
-pub mod futex;
 pub mod msg_queue;
 pub mod mutex;
 pub mod names;
 pub mod objects;
-pub mod ofd;
-pub mod outcome;
-pub mod robust;
 pub mod semaphore;
-pub mod store;
-pub mod token;
-pub mod wait;
+
+/// Called once by the package's init routine (src/entrypoint.c): waits
+/// then check R's interrupt flag.
+#[no_mangle]
+pub extern "C" fn rustipc_init() {
+    rustipc_core::wait::set_interrupt_check(error::r_interrupt_pending);
+}
 
 extendr_module! {
     mod rustipc;

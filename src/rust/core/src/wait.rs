@@ -1,10 +1,10 @@
 //! Deadlines and interruptible waiting, shared by every blocking call.
 //!
 //! R runs on one thread; Ctrl-C only sets a flag that R acts on later (by
-//! a longjmp, which must never cross Rust frames).  Waits read that flag
-//! between slices ([`r_interrupt_pending`]) and, when it is set, return
-//! having taken nothing; the R layer then re-signals an `interrupt`
-//! condition.
+//! a longjmp, which must never cross Rust frames).  Waits ask (the check the
+//! R glue installs with [`set_interrupt_check`], which reads that flag)
+//! between slices and, when it is set, return having taken nothing; the R
+//! layer then re-signals an `interrupt` condition.
 //!
 //! Every blocking wait is cut into slices of at most [`SLICE`], so an
 //! interrupt is seen within one slice.  The slices do not add latency to a
@@ -78,36 +78,20 @@ pub enum Outcome {
     Removed,
 }
 
-extern "C" {
-    /// Set by R's SIGINT handler (and by front ends such as RStudio) when
-    /// the user asks to interrupt; cleared when R acts on it.  Public API
-    /// (R_ext/GraphicsDevice.h), on every platform.
-    static mut R_interrupts_pending: std::os::raw::c_int;
+/// How a wait asks whether the user wants to interrupt: installed once by
+/// the R glue ([`set_interrupt_check`]), which reads R's own flag.  Without
+/// it (`cargo test`), nothing interrupts.
+static INTERRUPT_CHECK: std::sync::OnceLock<fn() -> bool> = std::sync::OnceLock::new();
+
+/// Install the interrupt check (the R glue does, when the package loads).
+/// The check must consume the interrupt when it reports one: the caller
+/// then reports it, having taken nothing.
+pub fn set_interrupt_check(f: fn() -> bool) {
+    let _ = INTERRUPT_CHECK.set(f);
 }
 
-/// Whether the user asked R to interrupt (Ctrl-C / SIGINT), read from R's
-/// flag directly.  When it is set the flag is cleared (the interrupt is
-/// consumed) and the caller must report the interrupt, having taken
-/// nothing, so that the R layer re-signals it as an `interrupt` condition.
-///
-/// Reading the flag (instead of calling `R_CheckUserInterrupt()`) needs no
-/// longjmp, and works while R has interrupts suspended
-/// (`suspendInterrupts()`): there a rustipc wait is still interruptible
-/// while it waits, but nothing else in the block is (see `?rustipc`'s retry
-/// pattern).  Must be called on R's main thread, and never when running
-/// outside R (`cargo test` uses [`Interrupts::Ignore`]).
-pub fn r_interrupt_pending() -> bool {
-    // SAFETY: R's main thread is the only one that reads or writes this
-    // flag apart from R's own signal handler, which only stores 1; a
-    // volatile access keeps the compiler from caching it across the wait.
-    unsafe {
-        let p = std::ptr::addr_of_mut!(R_interrupts_pending);
-        if std::ptr::read_volatile(p) != 0 {
-            std::ptr::write_volatile(p, 0);
-            return true;
-        }
-    }
-    false
+fn interrupt_pending() -> bool {
+    INTERRUPT_CHECK.get().is_some_and(|f| f())
 }
 
 /// Whether a wait checks for R interrupts between slices.  Only code running
@@ -121,7 +105,7 @@ pub enum Interrupts {
 impl Interrupts {
     pub fn pending(self) -> bool {
         match self {
-            Interrupts::Check => r_interrupt_pending(),
+            Interrupts::Check => interrupt_pending(),
             Interrupts::Ignore => false,
         }
     }

@@ -3,11 +3,13 @@
 # builds rustipc into the project-local library .Rlib/.
 SHELL := /bin/bash
 R_LIB := $(CURDIR)/.Rlib
+# The same package built with the portable backend (RUSTIPC_BACKEND=portable).
+R_LIB_PORTABLE := $(CURDIR)/.Rlib-portable
 CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install doc test test-rust test-r check demo bench soak soak-short clean
+.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable clean cross-check wine-setup
 
 deps:
 	@bash tools/install-deps.sh
@@ -20,19 +22,30 @@ install: deps
 	@mkdir -p $(R_LIB)
 	R CMD INSTALL --no-multiarch --library=$(R_LIB) .
 
-test: install test-rust test-r soak-short check
+install-portable: deps
+	@mkdir -p $(R_LIB_PORTABLE)
+	RUSTIPC_BACKEND=portable R CMD INSTALL --no-multiarch --library=$(R_LIB_PORTABLE) .
+
+# Both backends' whole suites and soaks, the engine's tests, the compile
+# checks for macOS and FreeBSD, and R CMD check.
+test: install test-rust test-r soak-short install-portable test-r-portable soak-short-portable cross-check check
 
 # The engine's tests (the rustipc-core crate: no R needed) keep their objects
 # in a private directory of their own, removed after; clippy covers the
 # engine and the R glue.
 test-rust:
-	d=$$(mktemp -d /dev/shm/rustipc-cargo-XXXXXX 2>/dev/null || mktemp -d) && \
-	  cd src/rust && RUSTIPC_DIR=$$d CARGO_TARGET_DIR=$(CARGO_TARGET) \
-	  cargo test --locked -p rustipc-core; rc=$$?; rm -rf "$$d"; exit $$rc
-	cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --workspace --all-targets -- -D warnings
+	for features in "" "--features portable"; do \
+	  d=$$(mktemp -d /dev/shm/rustipc-cargo-XXXXXX 2>/dev/null || mktemp -d) && \
+	  (cd src/rust && RUSTIPC_DIR=$$d CARGO_TARGET_DIR=$(CARGO_TARGET) \
+	    cargo test --locked -p rustipc-core $$features); rc=$$?; rm -rf "$$d"; [ $$rc -eq 0 ] || exit $$rc; \
+	  (cd src/rust && CARGO_TARGET_DIR=$(CARGO_TARGET) cargo clippy --locked --workspace --all-targets $$features -- -D warnings) || exit 1; \
+	done
 
 test-r:
 	NOT_CRAN=true $(RSCRIPT) tools/run-tests.R
+
+test-r-portable:
+	NOT_CRAN=true R_LIBS=$(R_LIB_PORTABLE) Rscript tools/run-tests.R
 
 # The tarball carries every crate (tools/vendor.sh), so it installs with the
 # network disabled; that is checked here with `unshare -n`.
@@ -62,16 +75,21 @@ soak: install
 soak-short:
 	SOAK_SECONDS=30 $(RSCRIPT) soak/soak.R
 
+soak-short-portable:
+	SOAK_SECONDS=30 R_LIBS=$(R_LIB_PORTABLE) Rscript soak/soak.R
+
 clean:
-	rm -rf $(R_LIB) $(CARGO_TARGET) rustipc_*.tar.gz rustipc.Rcheck src/rust/target
+	rm -rf $(R_LIB) $(R_LIB_PORTABLE) $(CARGO_TARGET) rustipc_*.tar.gz rustipc.Rcheck src/rust/target
 
 # Cross-target compile checks (cargo check + clippy -D warnings for macOS x86_64
 # and arm64, FreeBSD, Windows) with Debian's rustc-web and -Zbuild-std; the
 # standard library of each target is cached in .cargo-target/cross.  Not part
 # of `test` yet.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
 .PHONY: cross-check wine-setup
+# macOS and FreeBSD: compiled and linted (engine and glue, tests included).
+CROSS_TARGETS ?= x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd
 cross-check:
-	bash tools/cross-check.sh $(CROSS_TARGETS)
+	CROSS_CARGO_ARGS="--workspace" CROSS_ALL_TARGETS=1 bash tools/cross-check.sh $(CROSS_TARGETS)
 
 # Wine 8 prefix (.cargo-target/wine) with the bcryptprimitives.dll stand-in, for
 # running x86_64-pc-windows-gnu test binaries (tools/wine/runner.sh as cargo's

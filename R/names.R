@@ -61,3 +61,22 @@ hash <- function(str) {
   }
   .Call(wrap__rs_hash, check_string(str, "str"))
 }
+
+#' The backend rustipc was built with
+#'
+#' rustipc's engine sits on a platform layer with one backend per kind of
+#' system.  `"linux"` uses Linux's own facilities (futexes, robust
+#' process-shared mutexes, open-file-description locks waited on by a
+#' helper thread); `"portable"` uses only facilities macOS also has (a lock
+#' word holding its owner's token, file-lock waits by polling) and is the
+#' backend on macOS; `"freebsd"` is FreeBSD's.  On Linux, installing with
+#' the environment variable `RUSTIPC_BACKEND=portable` builds the portable
+#' backend.  Objects made by one backend are not opened by another.
+#' Please give this in bug reports.
+#'
+#' @return `"linux"`, `"portable"` or `"freebsd"`.
+#' @family rustipc
+#' @export
+#' @examples
+#' ipc_backend()
+ipc_backend <- function() .Call(wrap__rs_backend)

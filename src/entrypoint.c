@@ -41,6 +41,7 @@
     X(0, wrap__rs_uid)                  \
     X(1, wrap__rs_hash)                 \
     X(0, wrap__rs_noop)                 \
+    X(0, wrap__rs_backend)              \
     X(3, wrap__rs_mutex_open)           \
     X(3, wrap__rs_mutex_lock)           \
     X(1, wrap__rs_mutex_unlock)         \

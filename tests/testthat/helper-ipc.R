@@ -81,13 +81,15 @@ lock_waiters <- function(pid) {
 }
 
 # Whether process `pid` is blocked in a rustipc wait: a thread waiting for
-# an OFD lock (mutex, lock()), or the main thread asleep on a futex
-# (semaphore, msg_queue).
+# an OFD lock (the linux backend's lock()), the main thread asleep on a
+# futex (mutexes, semaphores, queues; every wait of the portable backend's
+# robust locks), or sleeping between the portable backend's lock()
+# attempts.
 blocked_in_wait <- function(pid) {
   if (lock_waiters(pid) > 0) return(TRUE)
   wchan <- tryCatch(readLines(sprintf("/proc/%d/wchan", pid), warn = FALSE)[1],
                     error = function(e) "")
-  grepl("futex", wchan)
+  grepl("futex|nanosleep|hrtimer", wchan)
 }
 
 # A child process that takes a lock and holds it until it is killed:

@@ -164,7 +164,7 @@ test_that("timeouts are accurate and SIGINT ends a wait", {
     list(r1 = is.null(r1), el = el, r2 = r2, at = at,
          fds = length(list.files("/proc/self/fd")) - before)
   }, list(p = path))
-  sent <- interrupt_when_blocked(p, function(pid) lock_waiters(pid) > 0)
+  sent <- interrupt_when_blocked(p)
   res <- p$get_result()
   expect_true(res$r1)
   expect_gte(res$el, 0.19)

@@ -16,6 +16,12 @@ fn rs_hash(x: &str) -> String {
     hash(x)
 }
 
+/// The backend this build uses (`ipc_backend()`).
+#[extendr]
+fn rs_backend() -> &'static str {
+    rustipc_core::sys::BACKEND
+}
+
 /// An empty native call: the floor the benchmarks compare against.
 #[extendr]
 fn rs_noop() {}
@@ -25,4 +31,5 @@ extendr_module! {
     fn rs_uid;
     fn rs_hash;
     fn rs_noop;
+    fn rs_backend;
 }

@@ -1,6 +1,6 @@
 //! `lock()` / `unlock()`: locks on files, a drop-in for the filelock package.
 //!
-//! The lock is an OFD lock on the whole file (see [`crate::ofd`]): it
+//! The lock is an OFD lock on the whole file (see [`crate::sys::file_lock`]): it
 //! conflicts with filelock's classic `fcntl` locks, reading or writing the
 //! file does not release it, a killed holder releases it, and a fork child
 //! does not inherit it.  The standard library's `File::lock` (and fs2/fs4)
@@ -12,13 +12,14 @@
 //! held; it is released when every handle is unlocked or collected.
 
 use crate::error::{Error, Kind, Result};
-use crate::ofd::{self, LockFd};
+use crate::sys::file_lock;
 use crate::store;
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::{Arc, Mutex, Weak};
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, Once, Weak};
 
 /// A lock held on one file; shared by every handle to it in this process.
 pub struct Held {
@@ -31,7 +32,7 @@ impl Drop for Held {
         // Closing the descriptor (when `fd` drops) releases the lock; unlock
         // first anyway, in case a copy of the descriptor exists somewhere.
         if let Some(fd) = self.fd.raw() {
-            let _ = ofd::unlock(fd);
+            let _ = file_lock::unlock(fd);
         }
     }
 }
@@ -157,7 +158,7 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
             }
         }
     }
-    let out = ofd::lock(fd.as_raw_fd(), exclusive, deadline, interrupts).map_err(|e| {
+    let out = file_lock::lock(fd.as_raw_fd(), exclusive, deadline, interrupts).map_err(|e| {
         let why = match e.raw_os_error() {
             Some(libc::ENOLCK) | Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) => "the file system refuses locks",
             Some(libc::EBADF) => "the file is not open for the access this kind of lock needs",
@@ -207,7 +208,53 @@ impl LockHandle {
     }
 }
 
+/// Fork: a child shares its parent's open file descriptions, and so would
+/// share (and could release) its locks.  [`LockFd`] registers a
+/// `pthread_atfork` child handler that closes every lock descriptor in the
+/// child at once, so a child never holds nor releases its parent's locks
+/// (the same on every backend: OFD and `flock` locks both belong to the
+/// open file description).
+/// A descriptor that carries OFD locks.  It is closed in every child made by
+/// fork (see the module docs); [`LockFd::raw`] is then `None`.
+pub struct LockFd {
+    fd: Mutex<Option<OwnedFd>>,
+}
 
+static LOCK_FDS: Mutex<Vec<Weak<LockFd>>> = Mutex::new(Vec::new());
 
+extern "C" fn close_lock_fds_in_child() {
+    // Runs in the child right after fork(), while it has a single thread.
+    // R's thread was not inside rustipc when it forked, so these mutexes are
+    // free; try_lock keeps this from ever blocking regardless.
+    if let Ok(list) = LOCK_FDS.try_lock() {
+        for weak in list.iter() {
+            if let Some(lfd) = weak.upgrade() {
+                if let Ok(mut fd) = lfd.fd.try_lock() {
+                    // Closing our copy leaves the parent's lock in place.
+                    drop(fd.take());
+                }
+            }
+        }
+    }
+}
 
+impl LockFd {
+    pub fn new(fd: OwnedFd) -> Arc<LockFd> {
+        static ATFORK: Once = Once::new();
+        ATFORK.call_once(|| {
+            // SAFETY: registers a handler that only closes descriptors.
+            unsafe { libc::pthread_atfork(None, None, Some(close_lock_fds_in_child)) };
+        });
+        let lfd = Arc::new(LockFd { fd: Mutex::new(Some(fd)) });
+        let mut list = LOCK_FDS.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.push(Arc::downgrade(&lfd));
+        lfd
+    }
+
+    /// The descriptor, or `None` in a fork child.
+    pub fn raw(&self) -> Option<RawFd> {
+        self.fd.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|f| f.as_raw_fd())
+    }
+}
 

@@ -7,20 +7,18 @@
 //!   (`ipc_objects()`).  No primitive imports another.
 //! * Shared: [`store`] (the per-user object directory and the object
 //!   files), [`token`] (this process's token: uniqueness and liveness),
-//!   [`futex`] (waiting on a word), [`robust`] (robust locks), [`ofd`]
-//!   (open-file-description locks), [`wait`] (deadlines and interrupts),
-//!   [`error`].
+//!   [`wait`] (deadlines and interrupts), [`error`].
+//! * The platform layer, [`sys`]: one module per OS facility (waiting on a
+//!   word, robust locks, file locks), chosen by target and backend.
 
 pub mod error;
 pub mod filelock;
-pub mod futex;
 pub mod msg_queue;
 pub mod mutex;
 pub mod names;
 pub mod objects;
-pub mod ofd;
-pub mod robust;
 pub mod semaphore;
 pub mod store;
+pub mod sys;
 pub mod token;
 pub mod wait;

@@ -52,8 +52,8 @@
 //! mutex is held only for a copy and a heap update, never while waiting.
 
 use crate::error::{Error, Kind, Result};
-use crate::futex;
-use crate::robust::{init_robust, robust_lock, unlock_raw};
+use crate::sys::addr;
+use crate::sys::robust;
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -69,7 +69,7 @@ const MAX_BYTES: usize = 1 << 30;
 
 #[repr(C)]
 struct QHead {
-    mutex: libc::pthread_mutex_t,
+    mutex: robust::RawLock,
     /// The next message's sequence number.
     seq: AtomicU64,
     /// Entries in the heap, the free stack and the taken list; they add up
@@ -207,8 +207,8 @@ fn wake_all(obj: &store::Object) {
     let head = unsafe { &*(obj.map.body() as *const QHead) };
     head.not_empty.fetch_add(1, Ordering::Release);
     head.not_full.fetch_add(1, Ordering::Release);
-    futex::wake_all(&head.not_empty);
-    futex::wake_all(&head.not_full);
+    addr::wake_all(&head.not_empty);
+    addr::wake_all(&head.not_full);
 }
 
 /// Holds the queue's mutex; unlocks on drop.
@@ -217,7 +217,7 @@ struct Guard<'a>(&'a Queue);
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         // Guard is only made after locking the mutex.
-        unlock_raw(self.0.mutex());
+        robust::unlock(self.0.mutex());
     }
 }
 
@@ -227,8 +227,8 @@ impl Queue {
         unsafe { &*(self.obj.map.body() as *const QHead) }
     }
 
-    fn mutex(&self) -> *mut libc::pthread_mutex_t {
-        self.obj.map.body() as *mut libc::pthread_mutex_t
+    fn mutex(&self) -> *mut robust::RawLock {
+        self.obj.map.body() as *mut robust::RawLock
     }
 
     fn words(&self, off: usize) -> &[AtomicU32] {
@@ -294,8 +294,9 @@ impl Queue {
                 }
                 head.free_len.store(max_count, Ordering::Relaxed);
             }
-            init_robust(body as *mut libc::pthread_mutex_t)
+            robust::init(body as *mut robust::RawLock)
         };
+        robust::prepare()?;
         let obj = store::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], cleanup_token, &layout, &init)?;
         // An existing queue keeps its own sizes (checked against the file by
         // store::open).
@@ -552,7 +553,7 @@ impl Queue {
         if self.obj.is_removed() {
             return Ok(Err(Outcome::Removed));
         }
-        match robust_lock(self.mutex(), Deadline::Never, interrupts, self.obj.removed_word(), &|| self.repair()) {
+        match robust::lock(self.mutex(), Deadline::Never, interrupts, self.obj.removed_word(), &|| self.repair()) {
             Ok(Outcome::Done) => {
                 let guard = Guard(self);
                 if !self.consistent() {
@@ -778,7 +779,7 @@ fn sleep_on(
     let seen = word.load(Ordering::Acquire);
     waiters.fetch_add(1, Ordering::AcqRel);
     drop(guard);
-    futex::wait(word, seen, slice);
+    addr::wait(word, seen, slice);
     let _ = waiters.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
     if obj.is_removed() {
         return Some(Outcome::Removed);
@@ -790,7 +791,7 @@ fn sleep_on(
 fn notify(word: &AtomicU32, waiters: &AtomicU32) {
     word.fetch_add(1, Ordering::Release);
     if waiters.load(Ordering::Acquire) > 0 {
-        futex::wake_all(word);
+        addr::wake_all(word);
     }
 }
 
@@ -1119,7 +1120,7 @@ mod tests {
         let mut x = 99u32;
         // SAFETY: overwrites the body after the mutex, within the mapping.
         let body = unsafe {
-            let off = std::mem::size_of::<libc::pthread_mutex_t>();
+            let off = std::mem::size_of::<robust::RawLock>();
             std::slice::from_raw_parts_mut(q.obj.map.body().add(off), q.obj.map.body_len() - off)
         };
         for b in body.iter_mut() {

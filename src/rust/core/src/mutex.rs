@@ -33,11 +33,11 @@
 //! with each lock tells the child that it does not hold it.
 
 use crate::error::{Error, Kind, Result};
-use crate::robust::{init_robust, robust_lock, unlock_raw};
+use crate::sys::robust;
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::token;
 use crate::wait::{Deadline, Interrupts, Outcome};
-use crate::futex;
+use crate::sys::addr;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, Weak};
@@ -47,7 +47,7 @@ pub const READER_SLOTS: usize = 1024;
 
 #[repr(C)]
 struct Body {
-    gate: libc::pthread_mutex_t,
+    gate: robust::RawLock,
     /// Readers inside (counted in before their slot is set, so it is never
     /// lower than the live readers; a reader killed in between leaves it
     /// high, which only sends writers to the slow path, where it is reset).
@@ -133,7 +133,7 @@ impl MutexShared {
         unsafe { &*(self.obj.map.body() as *const Body) }
     }
 
-    fn gate(&self) -> *mut libc::pthread_mutex_t {
+    fn gate(&self) -> *mut robust::RawLock {
         &self.body().gate as *const _ as *mut _
     }
 
@@ -143,7 +143,7 @@ impl MutexShared {
         let b = self.body();
         let Some(slice) = deadline.next_slice() else { return Some(Outcome::TimedOut) };
         b.sleepers.fetch_add(1, Ordering::SeqCst);
-        futex::wait(&b.changed, seen, slice);
+        addr::wait(&b.changed, seen, slice);
         let _ = b.sleepers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
         if self.obj.is_removed() {
             return Some(Outcome::Removed);
@@ -155,7 +155,7 @@ impl MutexShared {
         let b = self.body();
         b.changed.fetch_add(1, Ordering::SeqCst);
         if b.sleepers.load(Ordering::SeqCst) > 0 {
-            futex::wake_all(&b.changed);
+            addr::wake_all(&b.changed);
         }
     }
 
@@ -239,7 +239,7 @@ impl MutexShared {
         let removed = self.obj.removed_word();
         let tok = if exclusive { None } else { Some(token::mine()?) };
         loop {
-            let out = robust_lock(self.gate(), deadline, interrupts, removed, &|| {})
+            let out = robust::lock(self.gate(), deadline, interrupts, removed, &|| {})
                 .map_err(|e| self.os_err("lock", e))?;
             if out != Outcome::Done {
                 return Ok(out);
@@ -247,7 +247,7 @@ impl MutexShared {
             if exclusive {
                 let out = self.wait_for_readers(deadline, interrupts);
                 if out != Outcome::Done {
-                    unlock_raw(self.gate());
+                    robust::unlock(self.gate());
                     return Ok(out);
                 }
                 st.held = Held::Exclusive;
@@ -259,7 +259,7 @@ impl MutexShared {
             if taken.is_none() && self.reap() < READER_SLOTS {
                 taken = self.take_slot(t.pack(), t.block as usize);
             }
-            unlock_raw(self.gate());
+            robust::unlock(self.gate());
             if let Some(i) = taken {
                 st.held = Held::Shared(i);
                 break;
@@ -281,7 +281,7 @@ impl MutexShared {
         }
         match st.held {
             Held::No => return Ok(false),
-            Held::Exclusive => unlock_raw(self.gate()),
+            Held::Exclusive => robust::unlock(self.gate()),
             Held::Shared(i) => {
                 let b = self.body();
                 b.slots[i].store(0, Ordering::Release);
@@ -316,9 +316,10 @@ fn open_object(name: &str, assert: Assert, cleanup_token: u64) -> Result<store::
     let init = |body: *mut u8| -> Result<()> {
         let b = body as *mut Body;
         // SAFETY: body is a fresh zeroed region of size_of::<Body>() bytes.
-        unsafe { init_robust(std::ptr::addr_of_mut!((*b).gate))? };
+        unsafe { robust::init(std::ptr::addr_of_mut!((*b).gate))? };
         Ok(())
     };
+    robust::prepare()?;
     store::open(name, ObjKind::Mutex, assert, [0; 4], cleanup_token, &layout, &init)
 }
 
@@ -354,20 +355,16 @@ pub fn remove_name(name: &str) -> Result<bool> {
 }
 
 /// What `ipc_objects()` shows of a mutex, read from its bytes without
-/// touching its locks.  On Linux a robust mutex's first word is 0 when free,
-/// else the owner's thread id, with bit 30 set by the kernel when the owner
-/// died holding it (and the thread id cleared), until a new owner recovers
-/// it.  Shared holders are the slots whose token is alive.
+/// touching its locks: the gate's state ([`robust::status`]), and shared
+/// holders, the slots whose token is alive.
 pub fn status(body: &[u8]) -> &'static str {
-    const OWNER_DIED: u32 = 0x4000_0000;
-    const TID_MASK: u32 = 0x3fff_ffff;
-    let word4 = |off: usize| body.get(off..off + 4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
     let word8 = |off: usize| {
         body.get(off..off + 8)
             .map(|b| u64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
             .unwrap_or(0)
     };
-    let gate = word4(std::mem::offset_of!(Body, gate)).unwrap_or(0);
+    let gate_at = std::mem::offset_of!(Body, gate);
+    let (gate_held, gate_died) = robust::status(body.get(gate_at..).unwrap_or(&[]));
     let slots = std::mem::offset_of!(Body, slots);
     let mut dead = false;
     let readers = (0..READER_SLOTS)
@@ -378,9 +375,9 @@ pub fn status(body: &[u8]) -> &'static str {
             alive
         })
         .count();
-    if gate & TID_MASK != 0 || readers > 0 {
+    if gate_held || readers > 0 {
         "locked"
-    } else if gate & OWNER_DIED != 0 || dead {
+    } else if gate_died || dead {
         "holder died"
     } else {
         "unlocked"

@@ -3,7 +3,7 @@
 //! The body is two 32-bit words: the count and a hint of how many processes
 //! sleep on it.  `post` raises the count with a compare-and-swap (never past
 //! [`VALUE_MAX`]) and wakes one sleeper; `wait` lowers it with a
-//! compare-and-swap, or sleeps on the count word ([`crate::futex`]) in
+//! compare-and-swap, or sleeps on the count word ([`crate::sys::addr`]) in
 //! slices, checking for interrupts, the deadline and a removal in between.
 //!
 //! Why not a POSIX `sem_t` (0.1.0 used one): glibc reads flags out of the
@@ -13,7 +13,7 @@
 //! waiter killed while sleeping leaves at most a spare wake-up.
 
 use crate::error::{Error, Kind, Result};
-use crate::futex;
+use crate::sys::addr;
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -53,7 +53,7 @@ impl Reopen for Semaphore {
 fn wake_all(obj: &store::Object) {
     // SAFETY: every semaphore body starts with a Body (layout checked).
     let body = unsafe { &*(obj.map.body() as *const Body) };
-    futex::wake_all(&body.value);
+    addr::wake_all(&body.value);
 }
 
 impl Semaphore {
@@ -91,7 +91,7 @@ impl Semaphore {
             }
         }
         if b.waiters.load(Ordering::SeqCst) > 0 {
-            futex::wake(&b.value, 1);
+            addr::wake(&b.value, 1);
         }
         Ok(())
     }
@@ -121,7 +121,7 @@ impl Semaphore {
                 return Ok(Outcome::TimedOut);
             };
             b.waiters.fetch_add(1, Ordering::SeqCst);
-            futex::wait(&b.value, 0, slice);
+            addr::wait(&b.value, 0, slice);
             let _ = b.waiters.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1));
             // Take a count that is there before reporting an interrupt: the
             // interrupt then stays pending for R, and nothing is lost.

@@ -111,7 +111,9 @@ pub struct Header {
     /// Process id of the creator (informational: `ipc_objects()`).
     pub creator: u32,
     pub flags: u32,
-    _pad0: u32,
+    /// [`crate::sys::BACKEND_ID`] of the build that made it: backends lay
+    /// objects out differently, so one never opens another's.
+    pub backend: u32,
     /// The creator's packed [`crate::token::Token`] for `cleanup = TRUE`
     /// objects (0 otherwise): orphaned once that token is dead.
     pub creator_token: u64,
@@ -128,6 +130,7 @@ pub struct HeaderInfo {
     pub removed: bool,
     pub creator: u32,
     pub flags: u32,
+    pub backend: u32,
     pub creator_token: u64,
 }
 
@@ -143,6 +146,7 @@ pub fn parse_header(b: &[u8; HEADER_LEN]) -> Option<HeaderInfo> {
         removed: u(32) != 0,
         creator: u(36),
         flags: u(40),
+        backend: u(44),
         creator_token: u64::from_ne_bytes([b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]]),
     })
 }
@@ -529,6 +533,9 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
     let Some(h) = parse_header(&raw) else {
         return Err(not_object(dir, name, "its header is not a rustipc header of this version"));
     };
+    if h.backend != crate::sys::BACKEND_ID {
+        return Err(not_object(dir, name, "it was made by a rustipc built with another backend (see ipc_backend())"));
+    }
     match h.kind {
         Some(k) if k == kind => {}
         Some(k) => {
@@ -679,7 +686,7 @@ fn create(
             removed: AtomicU32::new(0),
             creator: std::process::id(),
             flags,
-            _pad0: 0,
+            backend: crate::sys::BACKEND_ID,
             creator_token: cleanup_token,
             _pad: [0; 2],
         };

@@ -90,7 +90,11 @@ fn claim() -> Result<Claim> {
             let b = generation.to_ne_bytes();
             // SAFETY: writes 4 bytes from a valid buffer into our own file.
             if unsafe { libc::pwrite(fd.as_raw_fd(), b.as_ptr() as *const libc::c_void, 4, 0) } != 4 {
-                return Err(Error::last_os("cannot write a token file"));
+                let mut e = Error::last_os(format!("cannot write a token file in '{}'", dir.path));
+                if e.errno == libc::ENOSPC {
+                    e.kind = Kind::NoSpace;
+                }
+                return Err(e);
             }
             let token = Token { block, generation };
             return Ok(Claim { pid: std::process::id(), token, path: format!("{}/{name}", dir.path), _fd: fd });

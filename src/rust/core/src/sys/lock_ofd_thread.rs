@@ -1,5 +1,5 @@
-//! Open-file-description (OFD) locks, the mechanism behind
-//! [`crate::filelock`].
+//! File locks for the `linux` backend: open-file-description (OFD) locks,
+//! the mechanism behind [`crate::filelock`].
 //!
 //! Why OFD locks (`F_OFD_SETLK`/`F_OFD_SETLKW`) and not the alternatives:
 //! * they belong to the open file description, so the kernel releases them
@@ -21,16 +21,12 @@
 //! and is installed without `SA_RESTART`), which makes `F_OFD_SETLKW` return
 //! `EINTR`.  No SIGALRM and no interval timer is used.
 //!
-//! Fork: a child shares its parent's open file descriptions, and so would
-//! share (and could release) its locks.  [`LockFd`] registers a
-//! `pthread_atfork` child handler that closes every lock descriptor in the
-//! child at once, so a child never holds nor releases its parent's locks.
-
+//! This is the `linux` backend's file lock (see [`crate::sys`]).
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::os::unix::thread::JoinHandleExt;
-use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// The signal that cancels a helper thread's `F_OFD_SETLKW`.
@@ -227,56 +223,11 @@ pub fn lock(fd: RawFd, exclusive: bool, deadline: Deadline, interrupts: Interrup
     }
 }
 
-/// A descriptor that carries OFD locks.  It is closed in every child made by
-/// fork (see the module docs); [`LockFd::raw`] is then `None`.
-pub struct LockFd {
-    fd: Mutex<Option<OwnedFd>>,
-}
-
-static LOCK_FDS: Mutex<Vec<Weak<LockFd>>> = Mutex::new(Vec::new());
-
-extern "C" fn close_lock_fds_in_child() {
-    // Runs in the child right after fork(), while it has a single thread.
-    // R's thread was not inside rustipc when it forked, so these mutexes are
-    // free; try_lock keeps this from ever blocking regardless.
-    if let Ok(list) = LOCK_FDS.try_lock() {
-        for weak in list.iter() {
-            if let Some(lfd) = weak.upgrade() {
-                if let Ok(mut fd) = lfd.fd.try_lock() {
-                    // Closing our copy leaves the parent's lock in place.
-                    drop(fd.take());
-                }
-            }
-        }
-    }
-}
-
-impl LockFd {
-    pub fn new(fd: OwnedFd) -> Arc<LockFd> {
-        static ATFORK: Once = Once::new();
-        ATFORK.call_once(|| {
-            // SAFETY: registers a handler that only closes descriptors.
-            unsafe { libc::pthread_atfork(None, None, Some(close_lock_fds_in_child)) };
-        });
-        let lfd = Arc::new(LockFd { fd: Mutex::new(Some(fd)) });
-        let mut list = LOCK_FDS.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|w| w.strong_count() > 0);
-        list.push(Arc::downgrade(&lfd));
-        lfd
-    }
-
-    /// The descriptor, or `None` in a fork child.
-    pub fn raw(&self) -> Option<RawFd> {
-        self.fd.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|f| f.as_raw_fd())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::fs::OpenOptions;
-    use std::os::fd::IntoRawFd;
-    use std::os::fd::FromRawFd;
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
     use std::time::Instant;
 
     fn open(path: &std::path::Path) -> OwnedFd {
@@ -321,6 +272,7 @@ mod tests {
 #[cfg(test)]
 mod bench {
     use super::*;
+    use std::os::fd::AsRawFd;
     #[test]
     #[ignore]
     fn ofd_speed() {

@@ -1,5 +1,6 @@
-//! Robust, process-shared pthread mutexes: the building block of
-//! [`crate::mutex`] and [`crate::msg_queue`].
+//! The robust lock of the `linux` and `freebsd` backends: robust,
+//! process-shared pthread mutexes, the building block of [`crate::mutex`]
+//! and [`crate::msg_queue`].
 //!
 //! `PTHREAD_MUTEX_ROBUST` makes the kernel mark a mutex "owner died" when
 //! its owner exits while holding it, and wake a waiter, who gets
@@ -12,7 +13,10 @@ use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicU32, Ordering};
 use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
 
-pub(crate) fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
+/// The lock as it sits in shared memory.
+pub type RawLock = libc::pthread_mutex_t;
+
+pub(crate) fn init(m: *mut RawLock) -> Result<()> {
     // SAFETY: `m` points into a fresh private mapping; the attributes are
     // initialised before use and destroyed after.
     unsafe {
@@ -35,8 +39,8 @@ pub(crate) fn init_robust(m: *mut libc::pthread_mutex_t) -> Result<()> {
 /// `on_owner_died` runs (with the mutex
 /// held) when the previous owner died holding it.  Between slices the wait
 /// ends with `Removed` when `removed` (the object's header word) is set.
-pub(crate) fn robust_lock(
-    m: *mut libc::pthread_mutex_t,
+pub(crate) fn lock(
+    m: *mut RawLock,
     deadline: Deadline,
     interrupts: Interrupts,
     removed: &AtomicU32,
@@ -71,8 +75,24 @@ pub(crate) fn robust_lock(
     }
 }
 
-pub(crate) fn unlock_raw(m: *mut libc::pthread_mutex_t) {
+pub(crate) fn unlock(m: *mut RawLock) {
     // SAFETY: called only on a mutex this thread holds.
     unsafe { libc::pthread_mutex_unlock(m) };
 }
 
+/// (held by a live owner, its owner died holding it), read from the lock's
+/// bytes without touching it (for `ipc_objects()`).  glibc and FreeBSD
+/// keep the owner's thread id in the first word of a robust mutex; on
+/// Linux the kernel sets bit 30 (and clears the thread id) when the owner
+/// dies holding it, until a new owner recovers it.
+pub fn status(bytes: &[u8]) -> (bool, bool) {
+    const OWNER_DIED: u32 = 0x4000_0000;
+    const TID_MASK: u32 = 0x3fff_ffff;
+    let w = bytes.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+    (w & TID_MASK != 0, w & OWNER_DIED != 0 && w & TID_MASK == 0)
+}
+
+/// Nothing to prepare: the kernel knows the owner of a pthread mutex.
+pub(crate) fn prepare() -> Result<()> {
+    Ok(())
+}

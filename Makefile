@@ -9,7 +9,7 @@ CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable clean cross-check wine-setup
+.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable clean cross-check wine-setup
 
 deps:
 	@bash tools/install-deps.sh
@@ -67,6 +67,10 @@ demo: install
 
 bench: install
 	$(RSCRIPT) bench/run.R
+
+# The same benchmarks with the portable backend.
+bench-portable: install-portable
+	R_LIBS=$(R_LIB_PORTABLE) Rscript bench/run.R
 
 soak: install
 	SOAK_SECONDS=$(SOAK_SECONDS) $(RSCRIPT) soak/soak.R

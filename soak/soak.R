@@ -88,8 +88,10 @@ worker <- function(names, id) {
           if (!is.null(got)) say("R ", sub("^(\\d+-\\d+)-.*$", "\\1", got))
         })
       } else {
-        l <- lock(names$flock, exclusive = sample(c(TRUE, FALSE), 1), timeout = t)
-        if (!is.null(l)) suspendInterrupts(unlock(l))
+        suspendInterrupts({
+          l <- lock(names$flock, exclusive = sample(c(TRUE, FALSE), 1), timeout = t)
+          if (!is.null(l)) unlock(l)
+        })
       }
       ops <- ops + 1
       if (ops %% 200 == 0) say("O ", ops)
@@ -110,7 +112,7 @@ baseline <- function() list(heap = r_heap_mb(), fd = fd_count(), rss = rss_kb())
 base <- baseline()
 kills <- c(SIGKILL = 0, SIGINT = 0); storms <- 0; storm_sigints <- 0; unusable <- 0; checks <- 0
 t_end <- Sys.time() + secs
-died <- 0
+died <- 0; hostile <- 0; hostile_failed <- 0
 while (Sys.time() < t_end) {
   if (checks == 5) base <- baseline()
   Sys.sleep(runif(1, 0.2, 1))     # chaos, not synchronisation: when to strike
@@ -147,6 +149,23 @@ while (Sys.time() < t_end) {
   if (!all(ok)) {
     unusable <- unusable + 1
     cat("unusable after a kill:", names(ok)[!ok], "\n")
+  }
+  # Now and then, hostile files in the object directory: a FIFO and random
+  # bytes under object names.  Listing must skip them without blocking, and
+  # opening them must be an error, never a hang or a crash.
+  if (runif(1) < 0.2 && nzchar(Sys.which("mkfifo"))) {
+    hostile <- hostile + 1
+    d <- Sys.getenv("RUSTIPC_DIR")
+    fifo <- sprintf("hostilefifo%d", hostile); junk <- sprintf("hostilejunk%d", hostile)
+    system2("mkfifo", file.path(d, fifo))
+    writeBin(as.raw(sample(0:255, 4096, TRUE)), file.path(d, junk))
+    t0 <- Sys.time()
+    o <- tryCatch(ipc_objects(), error = function(e) NULL)
+    slow <- as.numeric(Sys.time() - t0, units = "secs") > 5
+    opened <- vapply(c(fifo, junk), function(n) !inherits(tryCatch(mutex(n, assert = "exists"),
+                                                                     error = identity), "error"), TRUE)
+    if (is.null(o) || slow || any(c(fifo, junk) %in% o$name) || any(opened)) hostile_failed <- hostile_failed + 1
+    unlink(file.path(d, c(fifo, junk)))
   }
 }
 invisible(file.create(file.path(dir, "STOP")))
@@ -202,6 +221,7 @@ cat(sprintf("  at a kill: received, send unconfirmed %d; confirmed, never receiv
 cat(sprintf("  errors in workers         %d%s\n", length(errors),
             if (length(errors)) paste0(" (", paste(unique(head(errors, 3)), collapse = "; "), ")") else ""))
 cat(sprintf("  usability checks          %d, failed %d\n", checks, unusable))
+cat(sprintf("  hostile-file checks       %d, failed %d\n", hostile, hostile_failed))
 cat(sprintf("  supervisor, after warm-up: fds %d -> %d; R heap %.1f MB -> %.1f MB (RSS %d kB -> %d kB)\n",
             base$fd, end$fd, base$heap, end$heap, as.integer(base$rss), as.integer(end$rss)))
 cat(sprintf("  objects or temp left      %d\n", length(left) + dir.exists(dir)))
@@ -212,6 +232,7 @@ bad <- c(
   "workers that died of an interrupt" = died,
   "unconfirmed messages never attempted" = if (in_flight_ok) 0 else 1,
   "primitives unusable after a kill" = unusable,
+  "hostile files listed, opened or blocking" = hostile_failed,
   "descriptor growth" = max(0, end$fd - base$fd),
   "R heap growth over 2 MB" = as.integer(end$heap - base$heap > 2),
   "objects left behind" = length(left) + dir.exists(dir)

@@ -602,6 +602,13 @@ mod bench {
             m.unlock().unwrap();
         }
         eprintln!("mutex lock+unlock: {:?} per pair", t.elapsed() / 100_000);
+        let named = Named::new(&name, Arc::clone(&m));
+        let t = std::time::Instant::now();
+        for _ in 0..100_000 {
+            lock_named(&named, true, Deadline::Never, Interrupts::Ignore).unwrap();
+            unlock_named(&named).unwrap();
+        }
+        eprintln!("mutex lock+unlock through the name: {:?} per pair", t.elapsed() / 100_000);
         m.remove().unwrap();
     }
 }

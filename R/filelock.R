@@ -47,40 +47,59 @@
 #' print(lck)
 #' unlink(path)
 lock <- function(path, exclusive = TRUE, timeout = Inf) {
-  # Hot path: the checks are inlined; check_*() only run to raise the error.
+  # Hot path: the checks are inlined (and skipped for defaults); check_*()
+  # only run to raise the error or convert.  The native side tests the
+  # path's encoding and a leading ~ (see lock_retry()).
   if (!is.character(path) || length(path) != 1L || is.na(path)) check_string(path, "path")
-  if (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive)) {
+  if (!missing(exclusive) && (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive))) {
     check_flag(exclusive, "exclusive")
   }
-  if (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0) {
-    check_timeout(timeout, "timeout")
+  if (!missing(timeout) && (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0)) {
+    timeout <- check_timeout(timeout, "timeout")
   }
-  # The native side makes the path absolute.
-  if (startsWith(path, "~")) path <- path.expand(path)
-  h <- .Call(wrap__rs_lock, enc2native(path), exclusive, as.double(timeout))
+  # list(handle, path), with the path made absolute.
+  h <- .Call(wrap__rs_lock, path, exclusive, as.double(timeout))
   if (is.null(h)) return(NULL)
-  if (is.list(h)) rs_fail(h)
-  h <- list(handle = h)
-  oldClass(h) <- "rustipc_lock"  # structure() would cost a third of lock()
+  if (!is.null(names(h))) return(lock_retry(h, path, exclusive, timeout))
+  oldClass(h) <- lock_class  # structure() would cost a third of lock()
   h
+}
+
+# rustipc's class first, so its methods win when filelock is loaded too.
+lock_class <- c("rustipc_lock", "filelock_lock")
+
+# The native side sends back what it does not take as it is: text that is
+# not plain UTF-8 (converted here, or an error), and a path starting with ~
+# (expanded here; a ~ that path.expand() leaves, as in "~nouser", names a
+# file in the working directory).
+lock_retry <- function(h, path, exclusive, timeout) {
+  if (!isTRUE(h$retry)) rs_fail(h)
+  path <- as_utf8(path, "path")
+  if (startsWith(path, "~")) {
+    path <- path.expand(path)
+    if (startsWith(path, "~")) path <- paste0("./", path)
+  }
+  lock(path, exclusive, timeout)
 }
 
 #' @rdname lock
 #' @param lock A lock object made by `lock()`.
 #' @export
 unlock <- function(lock) {
-  if (!inherits(lock, "rustipc_lock")) {
-    invalid("lock", "a lock object made by rustipc::lock()", lock)
-  }
-  r <- .Call(wrap__rs_unlock, lock$handle)
-  if (is.list(r)) rs_fail(r)
+  # A cheap shape test; the native side checks that the handle is rustipc's.
+  if (!is.list(lock) || length(lock) != 2L) not_a_lock(lock)
+  r <- .Call(wrap__rs_unlock, lock[[1L]])
+  if (is.list(r)) not_a_lock(lock)
   r
 }
 
+not_a_lock <- function(lock) invalid("lock", "a lock object made by rustipc::lock()", lock)
+
 #' @export
 print.rustipc_lock <- function(x, ...) {
-  info <- .Call(wrap__rs_lock_info, x$handle)
-  if (!is.null(info$kind)) rs_fail(info)
-  cat(if (isTRUE(info$held)) "Lock" else "Unlocked lock", " on \u2018", info$path, "\u2019\n", sep = "")
+  held <- .Call(wrap__rs_lock_info, x[[1L]])
+  if (is.list(held)) not_a_lock(x)
+  # sQuote() as in filelock, so useFancyQuotes and the locale apply.
+  cat(if (held) "Lock on " else "Unlocked lock on ", sQuote(x[[2L]]), "\n", sep = "")
   invisible(x)
 }

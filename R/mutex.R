@@ -74,21 +74,24 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   h <- .Call(wrap__rs_mutex_open, name, assert)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("mutex", name)
-  structure(class = c("rustipc_mutex", "rustipc"), list(
+  structure(class = c("rustipc_mutex", "rustipc", "mutex", "interprocess"), list(
     name = name,
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      # Hot path: the checks are inlined; the check_*() helpers only run to
-      # raise the error.
-      if (!is.logical(shared) || length(shared) != 1L || is.na(shared)) check_flag(shared, "shared")
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      # Hot path: the checks are inlined (and skipped for defaults); the
+      # check_*() helpers only run to raise the error or convert TRUE/FALSE.
+      if (!missing(shared) && (!is.logical(shared) || length(shared) != 1L || is.na(shared))) {
+        check_flag(shared, "shared")
+      }
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
       r <- .Call(wrap__rs_mutex_lock, h, shared, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     unlock = function(warn = TRUE) {
-      if (!is.logical(warn) || length(warn) != 1L || is.na(warn)) check_flag(warn, "warn")
+      if (!missing(warn) && (!is.logical(warn) || length(warn) != 1L || is.na(warn))) check_flag(warn, "warn")
       r <- .Call(wrap__rs_mutex_unlock, h)
       if (is.list(r)) rs_fail(r)
       if (r) return(invisible(TRUE))
@@ -98,7 +101,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
     remove = function() {
       r <- .Call(wrap__rs_mutex_remove, h)
       if (is.list(r)) rs_fail(r)
-      r
+      invisible(r)
     }
   ))
 }

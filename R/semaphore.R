@@ -49,7 +49,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   h <- .Call(wrap__rs_sem_open, name, assert, value)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("semaphore", name)
-  structure(class = c("rustipc_semaphore", "rustipc"), list(
+  structure(class = c("rustipc_semaphore", "rustipc", "semaphore", "interprocess"), list(
     name = name,
     post = function() {
       r <- .Call(wrap__rs_sem_post, h)
@@ -57,8 +57,9 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
       invisible(r)
     },
     wait = function(timeout_ms = Inf) {
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
       r <- .Call(wrap__rs_sem_wait, h, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
@@ -67,7 +68,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
     remove = function() {
       r <- .Call(wrap__rs_sem_remove, h)
       if (is.list(r)) rs_fail(r)
-      r
+      invisible(r)
     }
   ))
 }

@@ -15,5 +15,7 @@ run_cleanup <- function(...) {
 }
 
 .onLoad <- function(libname, pkgname) {
+  # (The namespace is not sealed yet.)
+  utf8_session <<- isTRUE(l10n_info()[["UTF-8"]])
   reg.finalizer(the, run_cleanup, onexit = TRUE)
 }

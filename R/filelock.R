@@ -15,7 +15,10 @@
 #'   parent's lock;
 #' * a waiter gets the lock as soon as it is released, without polling, and
 #'   no SIGALRM or interval timer is used; Ctrl-C ends a wait;
-#' * errors are classed and name the file.
+#' * errors are classed and name the file;
+#' * a path that is not valid text in a known encoding (such as
+#'   `"caf\xe9"` unmarked in a UTF-8 session) is an error rather than a
+#'   different file name.
 #'
 #' The locks are Linux open-file-description locks on the whole file.  They
 #' conflict with filelock's (classic `fcntl`) locks, so the two packages
@@ -23,18 +26,28 @@
 #' lock object that is garbage collected releases its lock.
 #'
 #' In one process, asking again for the same kind of lock on the same file
-#' returns another handle to the lock already held (it is released when every
-#' handle is unlocked or collected); asking for the other kind is a
+#' (by the same path) returns an object [identical()] to the first, as in
+#' filelock; each object holds the lock until it is unlocked or collected,
+#' and the lock is released when all are.  Asking for the other kind is a
 #' `rustipc_error_already_locked` error.
+#'
+#' If filelock is attached after rustipc, `unlock` means
+#' `filelock::unlock()`, which returns `TRUE` but cannot release a rustipc
+#' lock: call `rustipc::unlock()`.  (The lock is then still held and still
+#' prints as held.)
 #'
 #' @param path The lock file (created if it does not exist).
 #' @param exclusive `TRUE` for an exclusive lock, `FALSE` for a shared one.
 #'   A shared lock works on a file the user can only read.
 #' @param timeout How long to wait, in milliseconds: `0` tries once, `Inf`
 #'   (the default) waits until done.
-#' @return `lock()` returns a lock object of class `rustipc_lock`, or `NULL`
-#'   if the lock was not acquired in time.  `unlock()` returns `TRUE`, also
-#'   when the lock was already released.
+#' @return `lock()` returns a lock object, or `NULL` if the lock was not
+#'   acquired in time.  As in filelock, it is a list of a handle (an
+#'   external pointer) and the absolute path (UTF-8), of class
+#'   `c("rustipc_lock", "filelock_lock")`; `print()` shows
+#'   `Lock on 'path'` or `Unlocked lock on 'path'`, quoted by [sQuote()].
+#'   A lock object returned by another process is an unlocked lock here.
+#'   `unlock()` returns `TRUE`, also when the lock was already released.
 #' @family rustipc
 #' @export
 #' @examples

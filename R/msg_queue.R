@@ -8,7 +8,9 @@
 #'
 #' Unlike interprocess' message queue:
 #' * `max_nchar` counts characters, not bytes; messages come back exactly as
-#'   sent, marked UTF-8 (text in another encoding is converted on send);
+#'   sent, marked UTF-8 (text in another encoding is converted on send, and
+#'   text whose encoding R does not know, such as `"caf\xe9"` unmarked in a
+#'   UTF-8 session, is a `rustipc_error_invalid_argument` error);
 #' * a process killed at any point of `$send()` or `$receive()` cannot wedge
 #'   or corrupt the queue: only the message it was sending or receiving can be
 #'   affected;
@@ -18,11 +20,12 @@
 #'
 #' @inheritParams mutex
 #' @param max_count The most messages the queue holds at once (a whole number
-#'   of at least 1); applies when the queue is created.
-#' @param max_nchar The most characters in one message (at least 1); applies
-#'   when the queue is created.
+#'   of at least 1, or `TRUE`); applies when the queue is created.
+#' @param max_nchar The most characters in one message (at least 1, or
+#'   `TRUE`); applies when the queue is created.
 #' @return `msg_queue()` returns an object of class
-#'   `c("rustipc_msg_queue", "rustipc")` with:
+#'   `c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess")`, a list
+#'   with, in interprocess' order:
 #' * `$name`: the name.
 #' * `$send(msg, timeout_ms = Inf, priority = 0)`: `TRUE` (invisibly when
 #'   `timeout_ms = Inf`), or `FALSE` when the queue stayed full for
@@ -31,8 +34,11 @@
 #' * `$receive(timeout_ms = Inf)`: the next message, or `NULL` when the queue
 #'   stayed empty for `timeout_ms` milliseconds.
 #' * `$count()`: the number of waiting messages.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the queue, `FALSE` if it
+#'   did not exist.
 #' * `$max_count()`, `$max_nchar()`: the queue's real limits (integers).
-#' * `$remove()`: `TRUE` if it removed the queue, `FALSE` if it did not exist.
+#'
+#' `print()` shows `<msg_queue> "name"`.
 #'
 #' `with()` receives one message and evaluates `expr` in the caller's frame
 #' with the message bound to `.` (afterwards `.` is removed, or restored if

@@ -22,25 +22,33 @@
 #' `rustipc_error_already_locked` error, not a deadlock.
 #'
 #' @param name The mutex's name: letters and digits, starting with a letter,
-#'   at most 250 characters.  See [uid()] and [hash()].
+#'   at most 250 characters.  See [uid()] and [hash()].  As in interprocess,
+#'   a name in [I()] skips these rules; it must still be one valid file
+#'   name (not empty, not `"."` or `".."`, no `"/"`, at most 255 bytes in
+#'   UTF-8), and `$name` keeps the `I()`.
 #' @param assert `NULL` opens the mutex or creates it; `"create"` is an error
 #'   (`rustipc_error_already_exists`) if it exists; `"exists"` is an error
-#'   (`rustipc_error_not_found`) if it does not.
+#'   (`rustipc_error_not_found`) if it does not.  As in interprocess, any
+#'   start of either word, in any case, will do (`"c"`, `"EXISTS"`).
 #' @param cleanup If `TRUE`, the mutex is removed when the R session ends
 #'   normally.  Otherwise it persists until `$remove()` (or a reboot).
 #' @param file Instead of `name`: the name is [hash()] of this file's
 #'   absolute, normalised path (the file need not exist and is never
 #'   touched).  Giving both `name` and `file` is an error.
 #' @return `mutex()` returns an object of class `c("rustipc_mutex",
-#'   "rustipc")` with:
+#'   "rustipc", "mutex", "interprocess")` (rustipc's classes first, so its
+#'   methods are used even when interprocess is loaded), a list with:
 #' * `$name`: the name.
 #' * `$lock(shared = FALSE, timeout_ms = Inf)`: `TRUE` (invisibly when
 #'   `timeout_ms = Inf`) when locked, `FALSE` when `timeout_ms`
 #'   milliseconds passed first; `timeout_ms = 0` tries once.
 #' * `$unlock(warn = TRUE)`: `TRUE` (invisibly), or `FALSE` with a warning
 #'   (unless `warn = FALSE`) when this process does not hold the lock.
-#' * `$remove()`: `TRUE` if it removed the mutex, `FALSE` if it did not
-#'   exist.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the mutex, `FALSE` if it
+#'   did not exist.
+#'
+#' Numbers of milliseconds may also be `TRUE` (1) or `FALSE` (0), as in
+#' interprocess.  `print()` shows `<mutex> "name"`.
 #'
 #' `with()` returns the value of `expr` (or of `alt_expr` on timeout),
 #' visible or invisible as it was.

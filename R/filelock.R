@@ -82,15 +82,22 @@ lock <- function(path, exclusive = TRUE, timeout = Inf) {
 lock_class <- c("rustipc_lock", "filelock_lock")
 
 # The native side sends back what it does not take as it is: text that is
-# not plain UTF-8 (converted here, or an error), and a path starting with ~
-# (expanded here; a ~ that path.expand() leaves, as in "~nouser", names a
-# file in the working directory).
+# not plain UTF-8 (converted here, or an error), and a path starting with ~.
+# Only the ~ part goes through path.expand(), which works in the session's
+# encoding; a ~ it leaves, as in "~nouser", names a file in the working
+# directory.
 lock_retry <- function(h, path, exclusive, timeout) {
   if (!isTRUE(h$retry)) rs_fail(h)
   path <- as_utf8(path, "path")
   if (startsWith(path, "~")) {
-    path <- path.expand(path)
-    if (startsWith(path, "~")) path <- paste0("./", path)
+    slash <- regexpr("/", path, fixed = TRUE)
+    head <- if (slash > 0L) substr(path, 1L, slash - 1L) else path
+    home <- path.expand(head)
+    path <- if (startsWith(home, "~")) {
+      paste0("./", path)
+    } else {
+      paste0(home, if (slash > 0L) substring(path, slash) else "")
+    }
   }
   lock(path, exclusive, timeout)
 }

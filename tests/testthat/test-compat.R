@@ -372,3 +372,35 @@ test_that("in a C-locale session, marked text is converted and unmarked non-ASCI
   expect_true("rustipc_error_invalid_argument" %in% res$err)
   expect_identical(res$count, 0L)
 })
+
+test_that("a ~ path with non-ASCII text is expanded in any session encoding", {
+  skip_on_cran()  # writes in the home directory
+  name <- sprintf(".rustipc-caf\u00e9-%s.lock", uid())
+  on.exit(unlink(file.path(path.expand("~"), name)))
+  for (env in list(character(), c(LANG = "C", LC_ALL = "C"))) {
+    got <- callr::r(function(name) {
+      l <- rustipc::lock(paste0("~/", name))
+      on.exit(rustipc::unlock(l))
+      l[[2]]
+    }, list(name = name), libpath = .libPaths(), timeout = 60,
+    env = c(callr::rcmd_safe_env(), env))
+    expect_identical(got, enc2utf8(file.path(path.expand("~"), name)))
+  }
+  expect_true(file.exists(file.path(path.expand("~"), name)))
+  # A user that does not exist: a file "~nouser..." in the working directory.
+  d <- tempfile()
+  dir.create(d)
+  on.exit(unlink(d, recursive = TRUE), add = TRUE)
+  got <- callr::r(function() {
+    l <- rustipc::lock("~rustipcnouser.lock")
+    on.exit(rustipc::unlock(l))
+    l[[2]]
+  }, libpath = .libPaths(), timeout = 60, wd = d)
+  expect_identical(got, file.path(normalizePath(d), ".", "~rustipcnouser.lock"))
+  expect_true(file.exists(file.path(d, "~rustipcnouser.lock")))
+})
+
+test_that("errors show a bad TRUE/FALSE count as given", {
+  err <- tryCatch(msg_queue(max_count = FALSE), error = identity)
+  expect_match(conditionMessage(err), "not FALSE", fixed = TRUE)
+})

@@ -404,3 +404,14 @@ test_that("errors show a bad TRUE/FALSE count as given", {
   err <- tryCatch(msg_queue(max_count = FALSE), error = identity)
   expect_match(conditionMessage(err), "not FALSE", fixed = TRUE)
 })
+
+test_that("an error the native side reports keeps its kind (not_found included)", {
+  for (kind in c("not_found", "already_exists", "wrong_kind", "os_error")) {
+    err <- tryCatch(rustipc:::rs_fail(list(kind = kind, message = "gone", errno = 2L)),
+                    error = identity)
+    expect_s3_class(err, c(paste0("rustipc_error_", kind), "rustipc_error", "error", "condition"),
+                    exact = TRUE)
+    expect_identical(conditionMessage(err), "gone")
+    expect_identical(err$errno, 2L)
+  }
+})

@@ -10,6 +10,8 @@ show_value <- function(x) {
     return(sprintf("a %s vector of length %d", class(x)[1], length(x)))
   }
   if (is.character(x) && !is.na(x)) {
+    # Text R cannot read as characters is shown with its bytes escaped.
+    if (!validUTF8(x) || Encoding(x) == "bytes") return(encodeString(x, quote = "\""))
     s <- if (nchar(x, allowNA = TRUE) > 40) paste0(substr(x, 1, 40), "...") else x
     return(sprintf("\"%s\"", s))
   }
@@ -26,35 +28,73 @@ check_string <- function(x, arg) {
   if (!is.character(x) || length(x) != 1L || is.na(x)) {
     invalid(arg, "a single string (not NA)", x)
   }
-  enc2utf8(x)
+  as_utf8(x, arg)
 }
 
-check_flag <- function(x, arg) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    invalid(arg, "TRUE or FALSE", x)
+# Rust reads strings as UTF-8 without checking, so every string goes there as
+# valid UTF-8: text whose encoding R knows (marked latin1 or UTF-8, or
+# unmarked in the session's encoding) is converted; text marked "bytes" is
+# taken if its bytes are valid UTF-8; anything else is an error, never passed
+# on.  (enc2utf8() alone would turn "caf\xe9" in a UTF-8 session into the
+# valid but different "caf<e9>".)
+as_utf8 <- function(x, arg) {
+  enc <- Encoding(x)
+  if (enc == "latin1") return(enc2utf8(x))
+  if (enc != "unknown" && validUTF8(x)) {
+    Encoding(x) <- "UTF-8"
+    return(x)
   }
+  if (enc == "unknown") {
+    y <- iconv(x, "", "UTF-8")
+    if (!is.na(y)) return(y)
+  }
+  why <- switch(enc,
+    "bytes" = "is marked as \"bytes\" and is not valid UTF-8",
+    "UTF-8" = "is marked as UTF-8 but is not valid UTF-8",
+    sprintf("is not valid text in this session's encoding (%s)", l10n_info()$codeset)
+  )
+  rs_abort("invalid_argument",
+           sprintf("`%s` %s: %s. Declare its encoding with Encoding() or convert it with iconv().",
+                   arg, why, show_value(x)),
+           argument = arg)
+}
+
+# Whether unmarked strings are UTF-8 in this session (set when the package
+# loads).  $send() passes a valid UTF-8 string on through enc2utf8() (which
+# converts latin1) and sends the rest through as_utf8().
+utf8_session <- TRUE
+
+check_flag <- function(x, arg) {
+  if (!is_flag(x)) invalid(arg, "TRUE or FALSE", x)
   x
 }
 
 # Milliseconds: a single non-negative number; Inf blocks, 0 tries once.
+# As in interprocess, TRUE and FALSE are taken as 1 and 0.
 check_timeout <- function(x, arg = "timeout_ms") {
+  if (is_flag(x)) return(as.double(x))
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0) {
     invalid(arg, "a single non-negative number of milliseconds (0 tries once, Inf waits)", x)
   }
   as.double(x)
 }
 
-# A whole number in [lo, hi].
+# A whole number in [lo, hi] (TRUE and FALSE count as 1 and 0, as in
+# interprocess).
 check_whole <- function(x, arg, lo, hi) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
-      x != trunc(x) || x < lo || x > hi) {
+  v <- if (is_flag(x)) as.double(x) else x
+  if (!is.numeric(v) || length(v) != 1L || is.na(v) || !is.finite(v) ||
+      v != trunc(v) || v < lo || v > hi) {
     invalid(arg, sprintf("a whole number from %s to %s", format(lo, scientific = FALSE),
                          format(hi, scientific = FALSE)), x)
   }
-  as.double(x)
+  as.double(v)
 }
 
+is_flag <- function(x) is.logical(x) && length(x) == 1L && !is.na(x)
+
 check_name <- function(name, arg = "name") {
+  if (inherits(name, "AsIs")) return(check_asis_name(name, arg))
   name <- check_string(name, arg)
   if (!grepl("^[A-Za-z][A-Za-z0-9]{0,249}$", name, perl = TRUE)) {
     invalid(arg, "letters and digits only, starting with a letter, at most 250 characters", name)
@@ -62,13 +102,38 @@ check_name <- function(name, arg = "name") {
   name
 }
 
+# A name in I(): interprocess skips its name rules and hands it to the OS.
+# rustipc objects are files named after the name, so it must be one valid
+# file name.  Returned still in I(), so `$name` can be passed back as it is.
+check_asis_name <- function(name, arg) {
+  x <- check_string(unclass(name), arg)
+  n <- nchar(x, type = "bytes")
+  why <- if (n == 0L) {
+    "must not be empty"
+  } else if (x %in% c(".", "..")) {
+    "cannot be \".\" or \"..\""
+  } else if (grepl("/", x, fixed = TRUE)) {
+    "cannot contain \"/\""
+  } else if (n > 255L) {
+    sprintf("must be at most 255 bytes in UTF-8 (it is %d)", n)
+  }
+  if (!is.null(why)) {
+    rs_abort("invalid_argument",
+             sprintf("`%s` in I() is used as a file name, so it %s; got %s.", arg, why, show_value(x)),
+             argument = arg)
+  }
+  structure(x, class = "AsIs")
+}
+
+# NULL, or a prefix of "create" or "exists" in any case, as in interprocess.
 check_assert <- function(assert) {
   if (is.null(assert)) return("none")
-  if (!is.character(assert) || length(assert) != 1L || is.na(assert) ||
-      !assert %in% c("create", "exists")) {
-    invalid("assert", "NULL, \"create\" or \"exists\"", assert)
+  if (is.character(assert) && length(assert) == 1L && !is.na(assert) && nzchar(assert)) {
+    a <- tolower(assert)
+    if (startsWith("create", a)) return("create")
+    if (startsWith("exists", a)) return("exists")
   }
-  assert
+  invalid("assert", "NULL, \"create\" or \"exists\" (or the start of one)", assert)
 }
 
 # The name of an object: `name`, or the hash of `file`'s absolute path.

@@ -15,7 +15,10 @@
 #'   parent's lock;
 #' * a waiter gets the lock as soon as it is released, without polling, and
 #'   no SIGALRM or interval timer is used; Ctrl-C ends a wait;
-#' * errors are classed and name the file.
+#' * errors are classed and name the file;
+#' * a path that is not valid text in a known encoding (such as
+#'   `"caf\xe9"` unmarked in a UTF-8 session) is an error rather than a
+#'   different file name.
 #'
 #' The locks are Linux open-file-description locks on the whole file.  They
 #' conflict with filelock's (classic `fcntl`) locks, so the two packages
@@ -23,18 +26,28 @@
 #' lock object that is garbage collected releases its lock.
 #'
 #' In one process, asking again for the same kind of lock on the same file
-#' returns another handle to the lock already held (it is released when every
-#' handle is unlocked or collected); asking for the other kind is a
+#' (by the same path) returns an object [identical()] to the first, as in
+#' filelock; each object holds the lock until it is unlocked or collected,
+#' and the lock is released when all are.  Asking for the other kind is a
 #' `rustipc_error_already_locked` error.
+#'
+#' If filelock is attached after rustipc, `unlock` means
+#' `filelock::unlock()`, which returns `TRUE` but cannot release a rustipc
+#' lock: call `rustipc::unlock()`.  (The lock is then still held and still
+#' prints as held.)
 #'
 #' @param path The lock file (created if it does not exist).
 #' @param exclusive `TRUE` for an exclusive lock, `FALSE` for a shared one.
 #'   A shared lock works on a file the user can only read.
 #' @param timeout How long to wait, in milliseconds: `0` tries once, `Inf`
 #'   (the default) waits until done.
-#' @return `lock()` returns a lock object of class `rustipc_lock`, or `NULL`
-#'   if the lock was not acquired in time.  `unlock()` returns `TRUE`, also
-#'   when the lock was already released.
+#' @return `lock()` returns a lock object, or `NULL` if the lock was not
+#'   acquired in time.  As in filelock, it is a list of a handle (an
+#'   external pointer) and the absolute path (UTF-8), of class
+#'   `c("rustipc_lock", "filelock_lock")`; `print()` shows
+#'   `Lock on 'path'` or `Unlocked lock on 'path'`, quoted by [sQuote()].
+#'   A lock object returned by another process is an unlocked lock here.
+#'   `unlock()` returns `TRUE`, also when the lock was already released.
 #' @family rustipc
 #' @export
 #' @examples
@@ -47,40 +60,66 @@
 #' print(lck)
 #' unlink(path)
 lock <- function(path, exclusive = TRUE, timeout = Inf) {
-  # Hot path: the checks are inlined; check_*() only run to raise the error.
+  # Hot path: the checks are inlined (and skipped for defaults); check_*()
+  # only run to raise the error or convert.  The native side tests the
+  # path's encoding and a leading ~ (see lock_retry()).
   if (!is.character(path) || length(path) != 1L || is.na(path)) check_string(path, "path")
-  if (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive)) {
+  if (!missing(exclusive) && (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive))) {
     check_flag(exclusive, "exclusive")
   }
-  if (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0) {
-    check_timeout(timeout, "timeout")
+  if (!missing(timeout) && (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0)) {
+    timeout <- check_timeout(timeout, "timeout")
   }
-  # The native side makes the path absolute.
-  if (startsWith(path, "~")) path <- path.expand(path)
-  h <- .Call(wrap__rs_lock, enc2native(path), exclusive, as.double(timeout))
+  # list(handle, path), with the path made absolute.
+  h <- .Call(wrap__rs_lock, path, exclusive, as.double(timeout))
   if (is.null(h)) return(NULL)
-  if (is.list(h)) rs_fail(h)
-  h <- list(handle = h)
-  oldClass(h) <- "rustipc_lock"  # structure() would cost a third of lock()
+  if (!is.null(names(h))) return(lock_retry(h, path, exclusive, timeout))
+  oldClass(h) <- lock_class  # structure() would cost a third of lock()
   h
+}
+
+# rustipc's class first, so its methods win when filelock is loaded too.
+lock_class <- c("rustipc_lock", "filelock_lock")
+
+# The native side sends back what it does not take as it is: text that is
+# not plain UTF-8 (converted here, or an error), and a path starting with ~.
+# Only the ~ part goes through path.expand(), which works in the session's
+# encoding; a ~ it leaves, as in "~nouser", names a file in the working
+# directory.
+lock_retry <- function(h, path, exclusive, timeout) {
+  if (!isTRUE(h$retry)) rs_fail(h)
+  path <- as_utf8(path, "path")
+  if (startsWith(path, "~")) {
+    slash <- regexpr("/", path, fixed = TRUE)
+    head <- if (slash > 0L) substr(path, 1L, slash - 1L) else path
+    home <- path.expand(head)
+    path <- if (startsWith(home, "~")) {
+      paste0("./", path)
+    } else {
+      paste0(home, if (slash > 0L) substring(path, slash) else "")
+    }
+  }
+  lock(path, exclusive, timeout)
 }
 
 #' @rdname lock
 #' @param lock A lock object made by `lock()`.
 #' @export
 unlock <- function(lock) {
-  if (!inherits(lock, "rustipc_lock")) {
-    invalid("lock", "a lock object made by rustipc::lock()", lock)
-  }
-  r <- .Call(wrap__rs_unlock, lock$handle)
-  if (is.list(r)) rs_fail(r)
+  # A cheap shape test; the native side checks that the handle is rustipc's.
+  if (!is.list(lock) || length(lock) != 2L) not_a_lock(lock)
+  r <- .Call(wrap__rs_unlock, lock[[1L]])
+  if (is.list(r)) not_a_lock(lock)
   r
 }
 
+not_a_lock <- function(lock) invalid("lock", "a lock object made by rustipc::lock()", lock)
+
 #' @export
 print.rustipc_lock <- function(x, ...) {
-  info <- .Call(wrap__rs_lock_info, x$handle)
-  if (!is.null(info$kind)) rs_fail(info)
-  cat(if (isTRUE(info$held)) "Lock" else "Unlocked lock", " on \u2018", info$path, "\u2019\n", sep = "")
+  held <- .Call(wrap__rs_lock_info, x[[1L]])
+  if (is.list(held)) not_a_lock(x)
+  # sQuote() as in filelock, so useFancyQuotes and the locale apply.
+  cat(if (held) "Lock on " else "Unlocked lock on ", sQuote(x[[2L]]), "\n", sep = "")
   invisible(x)
 }

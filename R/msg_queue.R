@@ -8,7 +8,9 @@
 #'
 #' Unlike interprocess' message queue:
 #' * `max_nchar` counts characters, not bytes; messages come back exactly as
-#'   sent, marked UTF-8 (text in another encoding is converted on send);
+#'   sent, marked UTF-8 (text in another encoding is converted on send, and
+#'   text whose encoding R does not know, such as `"caf\xe9"` unmarked in a
+#'   UTF-8 session, is a `rustipc_error_invalid_argument` error);
 #' * a process killed at any point of `$send()` or `$receive()` cannot wedge
 #'   or corrupt the queue: only the message it was sending or receiving can be
 #'   affected;
@@ -18,11 +20,12 @@
 #'
 #' @inheritParams mutex
 #' @param max_count The most messages the queue holds at once (a whole number
-#'   of at least 1); applies when the queue is created.
-#' @param max_nchar The most characters in one message (at least 1); applies
-#'   when the queue is created.
+#'   of at least 1, or `TRUE`); applies when the queue is created.
+#' @param max_nchar The most characters in one message (at least 1, or
+#'   `TRUE`); applies when the queue is created.
 #' @return `msg_queue()` returns an object of class
-#'   `c("rustipc_msg_queue", "rustipc")` with:
+#'   `c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess")`, a list
+#'   with, in interprocess' order:
 #' * `$name`: the name.
 #' * `$send(msg, timeout_ms = Inf, priority = 0)`: `TRUE` (invisibly when
 #'   `timeout_ms = Inf`), or `FALSE` when the queue stayed full for
@@ -31,8 +34,11 @@
 #' * `$receive(timeout_ms = Inf)`: the next message, or `NULL` when the queue
 #'   stayed empty for `timeout_ms` milliseconds.
 #' * `$count()`: the number of waiting messages.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the queue, `FALSE` if it
+#'   did not exist.
 #' * `$max_count()`, `$max_nchar()`: the queue's real limits (integers).
-#' * `$remove()`: `TRUE` if it removed the queue, `FALSE` if it did not exist.
+#'
+#' `print()` shows `<msg_queue> "name"`.
 #'
 #' `with()` receives one message and evaluates `expr` in the caller's frame
 #' with the message bound to `.` (afterwards `.` is removed, or restored if
@@ -71,37 +77,43 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
     if (is.list(r)) rs_fail(r)
     r
   }
-  structure(class = c("rustipc_msg_queue", "rustipc"), list(
+  # The elements come in interprocess' order.
+  structure(class = c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess"), list(
     name = name,
     send = function(msg, timeout_ms = Inf, priority = 0) {
+      # Hot path: the checks are inlined (and skipped for defaults); the
+      # check_*() helpers only run to raise the error or convert.
       if (!is.character(msg) || length(msg) != 1L || is.na(msg)) check_string(msg, "msg")
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      if (!utf8_session || !validUTF8(msg)) msg <- as_utf8(msg, "msg")
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
-      if (!is.numeric(priority) || length(priority) != 1L || is.na(priority) ||
-          priority != trunc(priority) || priority < 0 || priority > 2147483647) {
-        check_whole(priority, "priority", 0, 2147483647)
+      if (!missing(priority) && (!is.numeric(priority) || length(priority) != 1L || is.na(priority) ||
+                                 priority != trunc(priority) || priority < 0 || priority > 2147483647)) {
+        priority <- check_whole(priority, "priority", 0, 2147483647)
       }
       r <- .Call(wrap__rs_mq_send, h, enc2utf8(msg), as.double(timeout_ms), as.double(priority))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     receive = function(timeout_ms = Inf) {
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
       r <- .Call(wrap__rs_mq_receive, h, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       r
     },
     count = function() info()[1],
-    max_count = function() info()[2],
-    max_nchar = function() info()[3],
     remove = function() {
       r <- .Call(wrap__rs_mq_remove, h)
       if (is.list(r)) rs_fail(r)
-      r
-    }
+      invisible(r)
+    },
+    max_count = function() info()[2],
+    max_nchar = function() info()[3]
   ))
 }
 

@@ -22,25 +22,33 @@
 #' `rustipc_error_already_locked` error, not a deadlock.
 #'
 #' @param name The mutex's name: letters and digits, starting with a letter,
-#'   at most 250 characters.  See [uid()] and [hash()].
+#'   at most 250 characters.  See [uid()] and [hash()].  As in interprocess,
+#'   a name in [I()] skips these rules; it must still be one valid file
+#'   name (not empty, not `"."` or `".."`, no `"/"`, at most 255 bytes in
+#'   UTF-8), and `$name` keeps the `I()`.
 #' @param assert `NULL` opens the mutex or creates it; `"create"` is an error
 #'   (`rustipc_error_already_exists`) if it exists; `"exists"` is an error
-#'   (`rustipc_error_not_found`) if it does not.
+#'   (`rustipc_error_not_found`) if it does not.  As in interprocess, any
+#'   start of either word, in any case, will do (`"c"`, `"EXISTS"`).
 #' @param cleanup If `TRUE`, the mutex is removed when the R session ends
 #'   normally.  Otherwise it persists until `$remove()` (or a reboot).
 #' @param file Instead of `name`: the name is [hash()] of this file's
 #'   absolute, normalised path (the file need not exist and is never
 #'   touched).  Giving both `name` and `file` is an error.
 #' @return `mutex()` returns an object of class `c("rustipc_mutex",
-#'   "rustipc")` with:
+#'   "rustipc", "mutex", "interprocess")` (rustipc's classes first, so its
+#'   methods are used even when interprocess is loaded), a list with:
 #' * `$name`: the name.
 #' * `$lock(shared = FALSE, timeout_ms = Inf)`: `TRUE` (invisibly when
 #'   `timeout_ms = Inf`) when locked, `FALSE` when `timeout_ms`
 #'   milliseconds passed first; `timeout_ms = 0` tries once.
 #' * `$unlock(warn = TRUE)`: `TRUE` (invisibly), or `FALSE` with a warning
 #'   (unless `warn = FALSE`) when this process does not hold the lock.
-#' * `$remove()`: `TRUE` if it removed the mutex, `FALSE` if it did not
-#'   exist.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the mutex, `FALSE` if it
+#'   did not exist.
+#'
+#' Numbers of milliseconds may also be `TRUE` (1) or `FALSE` (0), as in
+#' interprocess.  `print()` shows `<mutex> "name"`.
 #'
 #' `with()` returns the value of `expr` (or of `alt_expr` on timeout),
 #' visible or invisible as it was.
@@ -74,21 +82,24 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   h <- .Call(wrap__rs_mutex_open, name, assert, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("mutex", name)
-  structure(class = c("rustipc_mutex", "rustipc"), list(
+  structure(class = c("rustipc_mutex", "rustipc", "mutex", "interprocess"), list(
     name = name,
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      # Hot path: the checks are inlined; the check_*() helpers only run to
-      # raise the error.
-      if (!is.logical(shared) || length(shared) != 1L || is.na(shared)) check_flag(shared, "shared")
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      # Hot path: the checks are inlined (and skipped for defaults); the
+      # check_*() helpers only run to raise the error or convert TRUE/FALSE.
+      if (!missing(shared) && (!is.logical(shared) || length(shared) != 1L || is.na(shared))) {
+        check_flag(shared, "shared")
+      }
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
       r <- .Call(wrap__rs_mutex_lock, h, shared, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
       if (r && timeout_ms == Inf) invisible(r) else r
     },
     unlock = function(warn = TRUE) {
-      if (!is.logical(warn) || length(warn) != 1L || is.na(warn)) check_flag(warn, "warn")
+      if (!missing(warn) && (!is.logical(warn) || length(warn) != 1L || is.na(warn))) check_flag(warn, "warn")
       r <- .Call(wrap__rs_mutex_unlock, h)
       if (is.list(r)) rs_fail(r)
       if (r) return(invisible(TRUE))
@@ -98,7 +109,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
     remove = function() {
       r <- .Call(wrap__rs_mutex_remove, h)
       if (is.list(r)) rs_fail(r)
-      r
+      invisible(r)
     }
   ))
 }

@@ -38,8 +38,10 @@
 #' call on (the first call waits at most 10 ms); interprocess' `uid()` sleeps
 #' to stay under 100 per second.
 #'
-#' @param str A string (a single non-`NA` character value; numbers are
-#'   converted with [as.character()], so `hash(1)` equals `hash("1")`).
+#' @param str A string (a single non-`NA` character value).  Anything else
+#'   that [as.character()] turns into one string (a number, a factor, a
+#'   `Date`) is hashed as that string, as in interprocess: `hash(1)` equals
+#'   `hash("1")`.  Text in another encoding is hashed as UTF-8.
 #' @return A string of 11 characters.
 #' @family rustipc
 #' @export
@@ -56,8 +58,10 @@ uid <- function() {
 #' @rdname uid
 #' @export
 hash <- function(str) {
-  if (is.numeric(str) || is.logical(str)) {
-    if (length(str) == 1L && !is.na(str)) str <- as.character(str)
+  # As interprocess: anything as.character() makes one string of (a number,
+  # a factor, a Date, ...) is hashed as that string.
+  if (!is.character(str) && !is.null(str) && !is.function(str) && !is.environment(str)) {
+    str <- tryCatch(as.character(str), error = function(e) str)
   }
   .Call(wrap__rs_hash, check_string(str, "str"))
 }

@@ -12,17 +12,21 @@
 #' error, and objects are readable and writable by their creator only.
 #'
 #' @inheritParams mutex
-#' @param value The initial count (a whole number from 0 to 2147483647) when
-#'   the semaphore is created; ignored when it exists.
+#' @param value The initial count (a whole number from 0 to 2147483647, or
+#'   `TRUE`/`FALSE` for 1/0) when the semaphore is created; ignored when it
+#'   exists.
 #' @return `semaphore()` returns an object of class
-#'   `c("rustipc_semaphore", "rustipc")` with:
+#'   `c("rustipc_semaphore", "rustipc", "semaphore", "interprocess")`, a
+#'   list with:
 #' * `$name`: the name.
 #' * `$post()`: adds one; returns `TRUE` (invisibly).
 #' * `$wait(timeout_ms = Inf)`: takes one away; `TRUE` (invisibly when
 #'   `timeout_ms = Inf`), or `FALSE` when the count stayed zero for
 #'   `timeout_ms` milliseconds; `timeout_ms = 0` tries once.
-#' * `$remove()`: `TRUE` if it removed the semaphore, `FALSE` if it did not
-#'   exist.
+#' * `$remove()`: `TRUE` (invisibly) if it removed the semaphore, `FALSE`
+#'   if it did not exist.
+#'
+#' `print()` shows `<semaphore> "name"`.
 #'
 #' `with()` waits, then evaluates `expr` (it does not post back: it consumes
 #' one count), or `alt_expr` on timeout, keeping the visibility of the result.
@@ -49,7 +53,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   h <- .Call(wrap__rs_sem_open, name, assert, value, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("semaphore", name)
-  structure(class = c("rustipc_semaphore", "rustipc"), list(
+  structure(class = c("rustipc_semaphore", "rustipc", "semaphore", "interprocess"), list(
     name = name,
     post = function() {
       r <- .Call(wrap__rs_sem_post, h)
@@ -57,8 +61,9 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
       invisible(r)
     },
     wait = function(timeout_ms = Inf) {
-      if (!is.numeric(timeout_ms) || length(timeout_ms) != 1L || is.na(timeout_ms) || timeout_ms < 0) {
-        check_timeout(timeout_ms)
+      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
+                                   is.na(timeout_ms) || timeout_ms < 0)) {
+        timeout_ms <- check_timeout(timeout_ms)
       }
       r <- .Call(wrap__rs_sem_wait, h, as.double(timeout_ms))
       if (is.list(r)) rs_fail(r)
@@ -67,7 +72,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
     remove = function() {
       r <- .Call(wrap__rs_sem_remove, h)
       if (is.list(r)) rs_fail(r)
-      r
+      invisible(r)
     }
   ))
 }

@@ -15,6 +15,8 @@ run_cleanup <- function(...) {
 }
 
 .onLoad <- function(libname, pkgname) {
+  # (The namespace is not sealed yet.)
+  utf8_session <<- isTRUE(l10n_info()[["UTF-8"]])
   reg.finalizer(the, run_cleanup, onexit = TRUE)
   # Orphans of sessions that ended by a signal (see ?ipc_cleanup).
   try(ipc_cleanup(), silent = TRUE)

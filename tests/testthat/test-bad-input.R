@@ -4,7 +4,8 @@
 # argument, and must leave the object usable.
 
 bad_flag <- list(NULL, NA, "TRUE", 1, c(TRUE, FALSE), logical())
-bad_timeout <- list(NULL, NA, NaN, -1, -Inf, "1", TRUE, c(1, 2), numeric())
+# (TRUE and FALSE are 1 and 0 ms, as in interprocess.)
+bad_timeout <- list(NULL, NA, NaN, -1, -Inf, "1", c(1, 2), numeric(), c(TRUE, FALSE))
 bad_name <- list(NULL, NA, 1, c("a", "b"), "", "a/b", "..", "a b", "\u00e9t\u00e9",
                  "1abc", "_x", strrep("a", 251), "a.b", character())
 bad_assert <- list(NA, "foo", 1, c("create", "exists"), TRUE, "")

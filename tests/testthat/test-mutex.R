@@ -1,11 +1,11 @@
 test_that("mutex() follows the interprocess API", {
   m <- mutex()
   on.exit(m$remove())
-  expect_s3_class(m, c("rustipc_mutex", "rustipc"), exact = TRUE)
+  expect_s3_class(m, c("rustipc_mutex", "rustipc", "mutex", "interprocess"), exact = TRUE)
   expect_match(m$name, "^[A-R][A-Za-z0-9]{10}$")
   expect_identical(format(m), m$name)
   expect_identical(as.character(m), m$name)
-  expect_output(print(m), paste0("mutex> ", m$name), fixed = TRUE)
+  expect_identical(capture.output(print(m)), sprintf("<mutex> \"%s\"", m$name))
   expect_invisible(m$lock())
   expect_error(m$lock(timeout_ms = 0), class = "rustipc_error_already_locked")
   expect_invisible(m$unlock())

@@ -71,7 +71,7 @@ test_that("hash() hashes UTF-8 bytes whatever the input encoding", {
 })
 
 test_that("hash() rejects bad input with a classed error", {
-  for (bad in list(NA, NA_character_, NULL, c("a", "b"), character(), list("a"), sum)) {
+  for (bad in list(NA, NA_character_, NULL, c("a", "b"), character(), list(), list("a", "b"), sum)) {
     expect_error(hash(bad), class = "rustipc_error_invalid_argument")
   }
   err <- tryCatch(hash(NA), error = identity)

@@ -1,8 +1,8 @@
 test_that("semaphore() follows the interprocess API", {
   s <- semaphore(value = 2)
   on.exit(s$remove())
-  expect_s3_class(s, c("rustipc_semaphore", "rustipc"), exact = TRUE)
-  expect_output(print(s), "semaphore>")
+  expect_s3_class(s, c("rustipc_semaphore", "rustipc", "semaphore", "interprocess"), exact = TRUE)
+  expect_identical(capture.output(print(s)), sprintf("<semaphore> \"%s\"", s$name))
   expect_invisible(s$wait())
   expect_visible(s$wait(timeout_ms = 0))
   expect_false(s$wait(timeout_ms = 0))

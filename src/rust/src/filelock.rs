@@ -1,41 +1,184 @@
 //! R entry points for [`rustipc_core::filelock`].
 
-use crate::error::{err_to_r, handle, Result};
+use crate::error::{err_to_r, Error, Kind, Result};
 use extendr_api::prelude::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
+use std::sync::Arc;
 
-fn get(x: &Robj) -> Result<&LockHandle> {
-    handle(x, "lock")
+// A lock object has filelock's shape, list(<external pointer>, path), and
+// locking a file again in this process returns an identical() object, as in
+// filelock.  identical() compares external pointers by address only.  So
+// each lock() call makes two external pointers: its own handle (a boxed
+// `LockHandle`, freed by a finalizer when R collects it), and an outer one
+// whose address is the shared lock (`Held`, never dereferenced through it)
+// and whose "protected" field is the handle.  Tags mark both as rustipc's,
+// and are checked before any field is read.  The state lives in the handle
+// only: if something else clears the outer pointer (filelock's unlock()
+// does, given a rustipc lock), the lock is still reported and released
+// correctly.  rustipc's unlock() clears it too, so two unlocked objects for
+// one file stay identical().
+//
+// They are built with R's C API directly, not extendr's ExternalPtr and
+// Robj: each Robj costs a global table update, and lock() is a hot path.
+// SEXPs are declared as untyped pointers (extendr's SEXPREC is not
+// FFI-safe).
+type RawSexp = *mut std::ffi::c_void;
+extern "C" {
+    static R_NilValue: RawSexp;
+    fn TYPEOF(x: RawSexp) -> i32;
+    fn R_MakeExternalPtr(p: *mut std::ffi::c_void, tag: RawSexp, prot: RawSexp) -> RawSexp;
+    fn R_ExternalPtrAddr(s: RawSexp) -> *mut std::ffi::c_void;
+    fn R_ExternalPtrTag(s: RawSexp) -> RawSexp;
+    fn R_ExternalPtrProtected(s: RawSexp) -> RawSexp;
+    fn R_ClearExternalPtr(s: RawSexp);
+    fn R_RegisterCFinalizerEx(s: RawSexp, fun: extern "C" fn(RawSexp), onexit: i32);
+    fn Rf_install(name: *const std::ffi::c_char) -> RawSexp;
+    fn Rf_allocVector(kind: u32, n: isize) -> RawSexp;
+    fn Rf_mkCharLenCE(s: *const std::ffi::c_char, n: i32, enc: u32) -> RawSexp;
+    fn SET_STRING_ELT(x: RawSexp, i: isize, v: RawSexp);
+    fn SET_VECTOR_ELT(x: RawSexp, i: isize, v: RawSexp) -> RawSexp;
+    fn Rf_protect(s: RawSexp) -> RawSexp;
+    fn Rf_unprotect(n: i32);
+    fn STRING_ELT(x: RawSexp, i: isize) -> RawSexp;
+    fn R_CHAR(x: RawSexp) -> *const std::ffi::c_char;
+    fn Rf_getCharCE(x: RawSexp) -> u32;
+}
+const EXTPTRSXP: i32 = 22;
+const STRSXP: u32 = 16;
+const VECSXP: u32 = 19;
+const CE_UTF8: u32 = 1;
+
+/// A symbol, looked up once: symbols are never collected.
+fn symbol(cell: &std::sync::OnceLock<usize>, name: &std::ffi::CStr) -> RawSexp {
+    // SAFETY: Rf_install with a NUL-terminated name, on R's thread.
+    *cell.get_or_init(|| unsafe { Rf_install(name.as_ptr()) } as usize) as RawSexp
 }
 
-/// A handle (external pointer), NULL on timeout, or an error list.
-#[extendr]
-fn rs_lock(path: &str, exclusive: bool, timeout_ms: f64) -> Robj {
-    let path = absolute(path);
-    match lock(&path.to_string_lossy(), exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
-        Ok(Some(held)) => ExternalPtr::new(LockHandle::new(held, path)).into(),
-        Ok(None) => ().into(),
-        Err(e) => err_to_r(e),
+fn outer_tag() -> RawSexp {
+    static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    symbol(&TAG, c"rustipc_lock")
+}
+
+fn handle_tag() -> RawSexp {
+    static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    symbol(&TAG, c"rustipc_lock_handle")
+}
+
+/// R's finalizer for a handle pointer (at collection or at exit): frees
+/// the handle, which releases its hold on the lock.
+extern "C" fn free_handle(s: RawSexp) {
+    // SAFETY: only handle pointers get this finalizer, and their address is
+    // a Box<LockHandle> or null; it is cleared before the box is freed, so
+    // the box is freed once.
+    unsafe {
+        let p = R_ExternalPtrAddr(s);
+        if !p.is_null() {
+            R_ClearExternalPtr(s);
+            // No panic may unwind into R.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                drop(Box::from_raw(p.cast::<LockHandle>()));
+            }));
+        }
     }
 }
 
+/// The handle behind the outer pointer `h`: Some for a live one, None for
+/// one restored from a file (serialisation keeps no address: another
+/// process's lock, not held here), or an error when `h` is not a rustipc
+/// lock pointer.
+fn handle_of(h: &Robj) -> Result<Option<&LockHandle>> {
+    // SAFETY: fields are read only from external pointers whose tags are
+    // our symbols (symbols are unique, so comparing addresses compares
+    // names); a handle's address is a live Box<LockHandle> or null, and the
+    // handle lives at least as long as `h`, which protects it.
+    unsafe {
+        let h = h.get().cast::<std::ffi::c_void>();
+        if TYPEOF(h) == EXTPTRSXP && R_ExternalPtrTag(h) == outer_tag() {
+            let own = R_ExternalPtrProtected(h);
+            if TYPEOF(own) == EXTPTRSXP && R_ExternalPtrTag(own) == handle_tag() {
+                return Ok(R_ExternalPtrAddr(own).cast::<LockHandle>().as_ref());
+            }
+        }
+    }
+    Err(Error::new(Kind::InvalidArgument, "not a rustipc lock handle"))
+}
+
+/// `path` (a string) as UTF-8 text, or None when R must prepare it first:
+/// text in another encoding (R converts it or explains why it cannot), or a
+/// path starting with `~` (R expands it).  Checking here keeps both tests
+/// off lock()'s R fast path.
+fn path_text(path: &Robj) -> Option<&str> {
+    // SAFETY: the R layer passes a character vector of length 1 (not NA);
+    // CHAR() of an element is a NUL-terminated string that lives as long as
+    // `path`.
+    let (bytes, enc) = unsafe {
+        let c = STRING_ELT(path.get().cast(), 0);
+        (std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes(), Rf_getCharCE(c))
+    };
+    if !(bytes.is_ascii() || enc == CE_UTF8) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok().filter(|s| !s.starts_with('~'))
+}
+
+/// list(handle, path), NULL on timeout, list(retry = TRUE) when R must
+/// prepare the path (see [`path_text`]), or an error list.
+#[extendr]
+fn rs_lock(path: Robj, exclusive: bool, timeout_ms: f64) -> Robj {
+    let Some(path) = path_text(&path) else {
+        return list!(retry = true).into();
+    };
+    let path = absolute(path).to_string_lossy().into_owned();
+    let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
+        Ok(Some(held)) => held,
+        Ok(None) => return ().into(),
+        Err(e) => return err_to_r(e),
+    };
+    let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
+    let own = Box::into_raw(Box::new(LockHandle::new(held)));
+    // SAFETY: every new object is protected until it is stored in the
+    // result, and the result is protected by Robj::from_sexp before the
+    // protection stack is popped.  The handle pointer owns the box from
+    // here on (see free_handle).  The path is valid UTF-8 (a Rust String)
+    // shorter than 2^31 bytes.
+    unsafe {
+        let own = Rf_protect(R_MakeExternalPtr(own.cast(), handle_tag(), R_NilValue));
+        R_RegisterCFinalizerEx(own, free_handle, 1);
+        let outer = Rf_protect(R_MakeExternalPtr(addr, outer_tag(), own));
+        let s = Rf_protect(Rf_allocVector(STRSXP, 1));
+        SET_STRING_ELT(s, 0, Rf_mkCharLenCE(path.as_ptr().cast(), path.len() as i32, CE_UTF8));
+        let out = Rf_protect(Rf_allocVector(VECSXP, 2));
+        SET_VECTOR_ELT(out, 0, outer);
+        SET_VECTOR_ELT(out, 1, s);
+        let out = Robj::from_sexp(out.cast());
+        Rf_unprotect(4);
+        out
+    }
+}
+
+/// TRUE, or an error list when `h` is not a lock handle.
 #[extendr]
 fn rs_unlock(h: Robj) -> Robj {
-    match get(&h) {
-        Ok(l) => {
+    match handle_of(&h) {
+        Ok(Some(l)) => {
             l.unlock();
+            // SAFETY: `h` is an external pointer (checked in handle_of()).
+            unsafe { R_ClearExternalPtr(h.get().cast()) };
             true.into()
         }
+        Ok(None) => true.into(),
         Err(e) => err_to_r(e),
     }
 }
 
-/// list(held, path) for print().
+/// Whether the handle holds its lock (FALSE after unlock(), in a fork
+/// child, and for a handle restored from a file), for print().
 #[extendr]
 fn rs_lock_info(h: Robj) -> Robj {
-    match get(&h) {
-        Ok(l) => list!(held = l.is_held(), path = l.shown_path()).into(),
+    match handle_of(&h) {
+        Ok(Some(l)) => l.is_held().into(),
+        Ok(None) => false.into(),
         Err(e) => err_to_r(e),
     }
 }

@@ -37,16 +37,14 @@ impl Drop for Held {
     }
 }
 
-/// What an R lock object holds: a handle, emptied by `unlock()`, and the
-/// absolute path it was asked for.
+/// What one lock() call's handle holds, emptied by `unlock()`.
 pub struct LockHandle {
     held: Mutex<Option<Arc<Held>>>,
-    path: std::path::PathBuf,
 }
 
 /// `path` made absolute against the working directory (no system call
-/// when it already is).  Its directory is resolved only when it is shown
-/// ([`resolve`]): realpath() would cost `lock()` a third of its time.
+/// when it already is).  Symlinks and `..` are not resolved: realpath()
+/// would cost `lock()` a third of its time.
 pub fn absolute(path: &str) -> std::path::PathBuf {
     let p = std::path::Path::new(path);
     if p.is_absolute() {
@@ -58,15 +56,6 @@ pub fn absolute(path: &str) -> std::path::PathBuf {
     }
 }
 
-/// An absolute path with its directory resolved (symlinks, `..`) but not
-/// the file itself, which may not exist.
-fn resolve(abs: &std::path::Path) -> String {
-    let resolved = match (abs.parent(), abs.file_name()) {
-        (Some(dir), Some(name)) => std::fs::canonicalize(dir).map(|d| d.join(name)).ok(),
-        _ => None,
-    };
-    resolved.as_deref().unwrap_or(abs).to_string_lossy().into_owned()
-}
 
 /// (device, inode) -> the lock this process holds on that file.
 type Table = HashMap<(u64, u64), Weak<Held>>;
@@ -184,13 +173,8 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
 }
 
 impl LockHandle {
-    pub fn new(held: Arc<Held>, path: std::path::PathBuf) -> LockHandle {
-        LockHandle { held: Mutex::new(Some(held)), path }
-    }
-
-    /// The path, its directory resolved, for `print()`.
-    pub fn shown_path(&self) -> String {
-        resolve(&self.path)
+    pub fn new(held: Arc<Held>) -> LockHandle {
+        LockHandle { held: Mutex::new(Some(held)) }
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Held>>> {

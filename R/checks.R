@@ -104,7 +104,7 @@ check_name <- function(name, arg = "name") {
 
 # A name in I(): interprocess skips its name rules and hands it to the OS.
 # rustipc objects are files named after the name, so it must be one valid
-# file name.  Returned still in I(), so `$name` can be passed back as it is.
+# file name, and not start with "." (the object directory's own files do).  Returned still in I(), so `$name` can be passed back as it is.
 check_asis_name <- function(name, arg) {
   x <- check_string(unclass(name), arg)
   n <- nchar(x, type = "bytes")
@@ -112,6 +112,8 @@ check_asis_name <- function(name, arg) {
     "must not be empty"
   } else if (x %in% c(".", "..")) {
     "cannot be \".\" or \"..\""
+  } else if (startsWith(x, ".")) {
+    "cannot start with \".\" (rustipc keeps its own files under such names)"
   } else if (grepl("/", x, fixed = TRUE)) {
     "cannot contain \"/\""
   } else if (n > 255L) {

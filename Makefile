@@ -87,13 +87,18 @@ clean:
 
 # Cross-target compile checks (cargo check + clippy -D warnings for macOS x86_64
 # and arm64, FreeBSD, Windows) with Debian's rustc-web and -Zbuild-std; the
-# standard library of each target is cached in .cargo-target/cross.  Not part
-# of `test` yet.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
+# standard library of each target is cached (see CROSS_TARGET_DIR).  `make
+# test` runs it for macOS and FreeBSD.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
 .PHONY: cross-check wine-setup
 # macOS and FreeBSD: compiled and linted (engine and glue, tests included).
 CROSS_TARGETS ?= x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd
+# The standard library built for each target is cached outside the checkout
+# (it does not depend on rustipc), so fresh clones on the same machine, CI's
+# included, reuse it.
+CROSS_TARGET_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rustipc-cross
 cross-check:
-	CROSS_CARGO_ARGS="--workspace" CROSS_ALL_TARGETS=1 bash tools/cross-check.sh $(CROSS_TARGETS)
+	CROSS_TARGET_DIR=$(CROSS_TARGET_DIR) CROSS_CARGO_ARGS="--workspace" CROSS_ALL_TARGETS=1 \
+	  bash tools/cross-check.sh $(CROSS_TARGETS)
 
 # Wine 8 prefix (.cargo-target/wine) with the bcryptprimitives.dll stand-in, for
 # running x86_64-pc-windows-gnu test binaries (tools/wine/runner.sh as cargo's

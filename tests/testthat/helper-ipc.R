@@ -72,24 +72,15 @@ skip_if_no_timing <- function() {
 # Whether timing bounds are checked (as skip_on_cran() decides).
 timing_checked <- function() isTRUE(as.logical(Sys.getenv("NOT_CRAN", "false")))
 
-# How many threads of process `pid` are waiting for a file lock or mutex.
-lock_waiters <- function(pid) {
-  tasks <- list.files(sprintf("/proc/%d/task", pid), full.names = TRUE)
-  comm <- vapply(tasks, function(t) tryCatch(readLines(file.path(t, "comm"), warn = FALSE)[1],
-                                             error = function(e) ""), "")
-  sum(comm == "rustipc-lock")
-}
-
-# Whether process `pid` is blocked in a rustipc wait: a thread waiting for
-# an OFD lock (the linux backend's lock()), the main thread asleep on a
-# futex (mutexes, semaphores, queues; every wait of the portable backend's
-# robust locks), or sleeping between the portable backend's lock()
-# attempts.
+# Whether process `pid` is blocked in a rustipc wait: in a file lock
+# (fcntl_setlk: the linux backend's lock() waits in F_OFD_SETLKW on R's
+# thread), asleep on a futex (mutexes, semaphores, queues; the portable
+# backend's robust locks), or sleeping between the portable backend's
+# lock() attempts.
 blocked_in_wait <- function(pid) {
-  if (lock_waiters(pid) > 0) return(TRUE)
   wchan <- tryCatch(readLines(sprintf("/proc/%d/wchan", pid), warn = FALSE)[1],
                     error = function(e) "")
-  grepl("futex|nanosleep|hrtimer", wchan)
+  grepl("setlk|lock|futex|nanosleep|hrtimer", wchan)
 }
 
 # A child process that takes a lock and holds it until it is killed:

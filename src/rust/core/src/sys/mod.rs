@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | wait on a 32-bit word in shared memory ([`addr`]) | futex | macOS: `os_sync_wait_on_address` (14.4+) or `__ulock_wait` (10.12+), looked up at run time, else polling; Linux: futex | `_umtx_op(UMTX_OP_WAIT_UINT)` |
 //! | a lock that reports "the previous holder died" ([`robust`]) | robust process-shared pthread mutex | a lock word holding the owner's [`crate::token`], taken over once that token is dead | robust process-shared pthread mutex |
-//! | file locks ([`file_lock`]) | OFD locks, waits on a helper thread cancelled by a signal | OFD locks, waits by polling with back-off (macOS: `F_OFD_SETLKWTIMEOUT` slices) | `flock`, waits by polling with back-off |
+//! | file locks ([`file_lock`]) | OFD locks, waits in `F_OFD_SETLKW` on R's thread, in slices ended by a per-thread timer | OFD locks, waits by polling with back-off (macOS: `F_OFD_SETLKWTIMEOUT` slices) | `flock`, waits by polling with back-off |
 //!
 //! Everything else is POSIX and shared: files, `mmap`, `flock` for tokens,
 //! `pthread_atfork`, `openat`/`linkat`.
@@ -48,7 +48,7 @@ pub mod robust;
 pub mod robust;
 
 #[cfg(all(target_os = "linux", not(feature = "portable")))]
-#[path = "lock_ofd_thread.rs"]
+#[path = "lock_ofd_timer.rs"]
 pub mod file_lock;
 #[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", feature = "portable")))]
 #[path = "lock_poll.rs"]

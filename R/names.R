@@ -17,9 +17,10 @@
 #' \eqn{v = slot \cdot 2^{22} + block \cdot 2^{10} + i}:
 #' * `slot` counts 10 ms intervals of the system clock since 2020-01-01 UTC
 #'   (room until the year 3159);
-#' * `block` (0 to 4095) is claimed by the process: it binds the abstract Unix
-#'   socket name `rustipc-uid-<block>`, which the kernel gives to one open
-#'   socket at a time and frees when the process has exited;
+#' * `block` (0 to 4095) is claimed by the process: it locks (`flock`) the
+#'   file `.uid-<block>` in the user's private object directory (see
+#'   [ipc_objects()]); the kernel gives the lock to one open file at a time
+#'   and frees it when the process has exited, however it ended;
 #' * `i` counts this process' uids within the slot (up to 1,024).
 #'
 #' *Why uids never repeat.*  A process uses only slots later than the one in
@@ -30,9 +31,10 @@
 #' made is from a slot no later than the one in which the block was claimed
 #' again.  A child made by fork notices its new process id and claims its own
 #' block, so `parallel::mclapply()` children repeat neither each other nor the
-#' parent.  The argument needs the system clock not to be set back, and all
-#' processes to share one network namespace (as processes sharing `/dev/shm`
-#' normally do).
+#' parent.  The argument needs the system clock not to be set back.  The
+#' lock is on a file, so it holds across PID and network namespaces (such as
+#' containers) that share the object directory, and no other user can take
+#' or exhaust the blocks, since only the owner can create files there.
 #'
 #' *Speed.*  Up to about 100,000 uids per second per process, from the first
 #' call on (the first call waits at most 10 ms); interprocess' `uid()` sleeps

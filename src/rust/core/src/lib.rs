@@ -11,6 +11,8 @@
 //! * The platform layer, [`sys`]: one module per OS facility (waiting on a
 //!   word, robust locks, file locks), chosen by target and backend.
 
+#[cfg(test)]
+mod child;
 pub mod error;
 pub mod filelock;
 pub mod msg_queue;

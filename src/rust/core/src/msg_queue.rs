@@ -810,8 +810,7 @@ pub type Handle = Named<Queue>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader};
-    use std::process::{Child, Command, Stdio};
+    use std::process::{Child, Command};
     use std::time::{Duration, Instant};
 
     const NOW: Deadline = Deadline::Now;
@@ -1138,7 +1137,7 @@ mod tests {
     }
 
     const CHILD_ENV: &str = "RUSTIPC_MQ_TEST_CHILD";
-    const READY: &str = "child-ready";
+    use crate::child::{sigkill, READY};
 
     /// Not a test by itself: the child role of `killed_peers_...` (a no-op
     /// unless the environment asks for a role).
@@ -1169,26 +1168,7 @@ mod tests {
     }
 
     fn spawn_child(role: &str, name: &str) -> Child {
-        let mut c = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "msg_queue::tests::child_role", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, format!("{role}:{name}"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = BufReader::new(c.stdout.take().unwrap());
-        for line in out.lines() {
-            if line.unwrap().ends_with(READY) {
-                return c;
-            }
-        }
-        let _ = c.kill();
-        panic!("child role {role} ended before it was ready: {:?}", c.wait());
-    }
-
-    fn sigkill(mut c: Child) {
-        // SAFETY: SIGKILL to our own child, which is not reaped yet.
-        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGKILL) };
-        c.wait().unwrap();
+        crate::child::spawn("msg_queue::tests::child_role", CHILD_ENV, &format!("{role}:{name}"))
     }
 
     #[test]

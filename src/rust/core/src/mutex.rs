@@ -461,12 +461,11 @@ mod tests {
 #[cfg(test)]
 mod cross_process {
     use super::*;
-    use std::io::{BufRead, BufReader};
-    use std::process::{Child, Command, Stdio};
+    use std::process::Child;
     use std::time::{Duration, Instant};
 
     const CHILD_ENV: &str = "RUSTIPC_MUTEX_TEST_CHILD";
-    const READY: &str = "child-ready";
+    use crate::child::{sigkill, READY};
 
     /// Not a test by itself: the child role of the tests below.
     #[test]
@@ -482,26 +481,7 @@ mod cross_process {
     }
 
     fn spawn_child(role: &str, name: &str) -> Child {
-        let mut c = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "mutex::cross_process::child_role", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, format!("{role}:{name}"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = BufReader::new(c.stdout.take().unwrap());
-        for line in out.lines() {
-            if line.unwrap().ends_with(READY) {
-                return c;
-            }
-        }
-        let _ = c.kill();
-        panic!("child role {role} ended before it was ready: {:?}", c.wait());
-    }
-
-    fn sigkill(mut c: Child) {
-        // SAFETY: SIGKILL to our own child, which is not reaped yet.
-        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGKILL) };
-        c.wait().unwrap();
+        crate::child::spawn("mutex::cross_process::child_role", CHILD_ENV, &format!("{role}:{name}"))
     }
 
     #[test]

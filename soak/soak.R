@@ -51,7 +51,13 @@ worker <- function(names, id) {
   me <- Sys.getpid(); seq <- 0; ops <- 0
   # Interrupts are acted on only inside the tryCatch() below (and inside
   # rustipc's waits, which end on one having taken nothing).
-  suspendInterrupts(while (!file.exists(stop_file)) {
+  # The outer tryCatch() catches an interrupt that R acts on while it
+  # unwinds from another (R may, in on.exit code): the loop goes on.
+  suspendInterrupts({
+  # The supervisor interrupts only workers that got here (callr's own
+  # start-up code cannot be protected from a SIGINT).
+  file.create(file.path(names$dir, sprintf("ready-%d", me)))
+  while (!file.exists(stop_file)) tryCatch(while (!file.exists(stop_file)) {
     # A lock still held here was leaked by an interrupt: a violation.
     if (m$unlock(warn = FALSE)) say("V leaked a mutex lock")
     tryCatch(allowInterrupts({
@@ -96,6 +102,7 @@ worker <- function(names, id) {
       ops <- ops + 1
       if (ops %% 200 == 0) say("O ", ops)
     }), interrupt = function(e) say("I"), error = function(e) say("E ", conditionMessage(e)))
+  }, interrupt = function(e) say("I"))
   })
   say("O ", ops)
   close(log)
@@ -122,6 +129,8 @@ while (Sys.time() < t_end) {
     tools::pskill(ws[[i]]$get_pid(), tools::SIGKILL); kills["SIGKILL"] <- kills["SIGKILL"] + 1
     ws[[i]]$wait(5000)
     ws[[i]] <- start_worker(next_id); next_id <- next_id + 1
+  } else if (!file.exists(file.path(dir, sprintf("ready-%d", ws[[i]]$get_pid())))) {
+    next  # still starting: SIGINT only workers inside their loop
   } else if (r < 0.8) {
     ws[[i]]$interrupt(); kills["SIGINT"] <- kills["SIGINT"] + 1
   } else {
@@ -136,6 +145,12 @@ while (Sys.time() < t_end) {
   # A worker that died of anything but our SIGKILL is a violation.
   for (j in seq_along(ws)) if (!ws[[j]]$is_alive()) {
     died <- died + 1
+    out <- list.files(dir, pattern = "\\.out$", full.names = TRUE)
+    cat("a worker died; the end of its output:\n")
+    for (f in out) {
+      l <- tryCatch(readLines(f, warn = FALSE), error = function(e) character())
+      if (any(grepl("halted|Error|Segmentation|abort|panick", l))) cat(tail(l, 5), sep = "\n")
+    }
     ws[[j]] <- start_worker(next_id); next_id <- next_id + 1
   }
   # Every primitive is still usable after the kill.

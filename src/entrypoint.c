@@ -1,7 +1,9 @@
 // The boundary between R and the Rust core.
 //
-// Every `.Call` entry point is the extendr wrapper `wrap__rs_*` (Rust),
-// called through a shim here that runs it with R's interrupts suspended.
+// Every `.Call` entry point is the extendr wrapper `wrap__rs_*` (Rust), or,
+// for the hot calls, a plain C-ABI Rust function `rsx_*` registered under
+// the same name, called through a shim here that runs it with R's
+// interrupts suspended.
 // Why: R acts on a pending interrupt not only in R code but also at the end
 // of any garbage collection (R_gc_internal ends with
 // END_SUSPEND_INTERRUPTS, which calls onintr()), so an allocation made by
@@ -43,16 +45,10 @@
     X(0, wrap__rs_noop)                 \
     X(0, wrap__rs_backend)              \
     X(3, wrap__rs_mutex_open)           \
-    X(3, wrap__rs_mutex_lock)           \
-    X(1, wrap__rs_mutex_unlock)         \
     X(1, wrap__rs_mutex_remove)         \
     X(4, wrap__rs_sem_open)             \
-    X(1, wrap__rs_sem_post)             \
-    X(2, wrap__rs_sem_wait)             \
     X(1, wrap__rs_sem_remove)           \
     X(5, wrap__rs_mq_open)              \
-    X(4, wrap__rs_mq_send)              \
-    X(2, wrap__rs_mq_receive)           \
     X(2, wrap__rs_mq_take)              \
     X(3, wrap__rs_mq_settle)            \
     X(1, wrap__rs_mq_info)              \
@@ -65,21 +61,35 @@
     X(0, wrap__rs_cleanup_orphans)      \
     X(0, wrap__rs_object_dir)
 
+// The hot calls: plain C-ABI Rust functions on raw SEXPs (rsx_*, see
+// src/rust/src/fast.rs), registered under the names R already uses.
+#define FAST_POINTS(X)                                      \
+    X(3, wrap__rs_mutex_lock, rsx_mutex_lock)               \
+    X(1, wrap__rs_mutex_unlock, rsx_mutex_unlock)           \
+    X(1, wrap__rs_sem_post, rsx_sem_post)                   \
+    X(2, wrap__rs_sem_wait, rsx_sem_wait)                   \
+    X(4, wrap__rs_mq_send, rsx_mq_send)                     \
+    X(2, wrap__rs_mq_receive, rsx_mq_receive)
+
 #define DEFINE_SHIM(n, f) SHIM##n(f)
 ENTRY_POINTS(DEFINE_SHIM)
+#define DEFINE_FAST_SHIM(n, name, f) SHIM##n(f)
+FAST_POINTS(DEFINE_FAST_SHIM)
 
 // For with.c: the same calls, suspended.
-SEXP rs_call_mutex_lock(SEXP h, SEXP shared, SEXP t) { return shim_wrap__rs_mutex_lock(h, shared, t); }
-SEXP rs_call_mutex_unlock(SEXP h) { return shim_wrap__rs_mutex_unlock(h); }
-SEXP rs_call_sem_wait(SEXP h, SEXP t) { return shim_wrap__rs_sem_wait(h, t); }
+SEXP rs_call_mutex_lock(SEXP h, SEXP shared, SEXP t) { return shim_rsx_mutex_lock(h, shared, t); }
+SEXP rs_call_mutex_unlock(SEXP h) { return shim_rsx_mutex_unlock(h); }
+SEXP rs_call_sem_wait(SEXP h, SEXP t) { return shim_rsx_sem_wait(h, t); }
 SEXP rs_call_mq_take(SEXP h, SEXP t) { return shim_wrap__rs_mq_take(h, t); }
 SEXP rs_call_mq_settle(SEXP h, SEXP token, SEXP put_back) {
     return shim_wrap__rs_mq_settle(h, token, put_back);
 }
 
 #define CALL_ENTRY(n, f) {#f, (DL_FUNC) &shim_##f, n},
+#define FAST_ENTRY(n, name, f) {#name, (DL_FUNC) &shim_##f, n},
 static const R_CallMethodDef call_methods[] = {
     ENTRY_POINTS(CALL_ENTRY)
+    FAST_POINTS(FAST_ENTRY)
     {NULL, NULL, 0}
 };
 

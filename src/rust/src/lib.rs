@@ -11,6 +11,7 @@
 use extendr_api::prelude::*;
 
 pub mod error;
+pub mod fast;
 pub mod filelock;
 pub mod msg_queue;
 pub mod mutex;

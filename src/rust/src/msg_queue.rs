@@ -1,6 +1,6 @@
 //! R entry points for [`rustipc_core::msg_queue`].
 
-use crate::error::{err_to_r, handle, outcome_to_r, to_r, Error, Kind, Result};
+use crate::error::{err_to_r, handle, to_r, Error, Kind, Result};
 use extendr_api::prelude::*;
 use rustipc_core::msg_queue::{Handle, Queue, Token};
 use rustipc_core::store::{Assert, Named};
@@ -29,35 +29,6 @@ fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64, cleanup:
             .and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32, creator()?))
             .map(|q| ExternalPtr::new(Named::new(name, Arc::new(q)))),
     )
-}
-
-#[extendr]
-fn rs_mq_send(h: Robj, msg: &str, timeout_ms: f64, priority: f64) -> Robj {
-    let deadline = Deadline::from_ms(timeout_ms);
-    outcome_to_r(get(&h).and_then(|q| loop {
-        match q.get()?.send(msg, priority as u32, deadline, Interrupts::Check)? {
-            Outcome::Removed => continue,
-            out => break Ok(out),
-        }
-    }))
-}
-
-/// The message, NULL on timeout, or an error list.
-#[extendr]
-fn rs_mq_receive(h: Robj, timeout_ms: f64) -> Robj {
-    let deadline = Deadline::from_ms(timeout_ms);
-    let got = get(&h).and_then(|q| loop {
-        match q.get()?.receive(deadline, Interrupts::Check)? {
-            Err(Outcome::Removed) => continue,
-            other => break Ok(other),
-        }
-    });
-    match got {
-        Ok(Ok(msg)) => msg.into(),
-        Ok(Err(Outcome::Interrupted)) => err_to_r(Error::interrupted()),
-        Ok(Err(_)) => ().into(),
-        Err(e) => err_to_r(e),
-    }
 }
 
 /// For `with()`: `list(msg = <string>, token = <double>)`, NULL on timeout,
@@ -123,8 +94,6 @@ fn rs_mq_remove(h: Robj) -> Robj {
 extendr_module! {
     mod msg_queue;
     fn rs_mq_open;
-    fn rs_mq_send;
-    fn rs_mq_receive;
     fn rs_mq_take;
     fn rs_mq_settle;
     fn rs_mq_info;

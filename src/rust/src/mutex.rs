@@ -1,11 +1,10 @@
 //! R entry points for [`rustipc_core::mutex`].
 
-use crate::error::{handle, outcome_to_r, to_r, Kind, Result};
+use crate::error::{handle, to_r, Kind, Result};
 use extendr_api::prelude::*;
-use rustipc_core::mutex::{lock_named, open, unlock_named, MutexRef};
+use rustipc_core::mutex::{open, MutexRef};
 use rustipc_core::store::{Assert, Named};
 use rustipc_core::token;
-use rustipc_core::wait::{Deadline, Interrupts};
 
 fn get(x: &Robj) -> Result<&MutexRef> {
     handle(x, "mutex")
@@ -15,16 +14,6 @@ fn get(x: &Robj) -> Result<&MutexRef> {
 fn rs_mutex_open(name: &str, assert: &str, cleanup: bool) -> Robj {
     let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
     to_r(Assert::parse(assert).and_then(|a| open(name, a, creator()?)).map(|m| ExternalPtr::new(Named::new(name, m))))
-}
-
-#[extendr]
-fn rs_mutex_lock(h: Robj, shared: bool, timeout_ms: f64) -> Robj {
-    outcome_to_r(get(&h).and_then(|m| lock_named(m, !shared, Deadline::from_ms(timeout_ms), Interrupts::Check)))
-}
-
-#[extendr]
-fn rs_mutex_unlock(h: Robj) -> Robj {
-    to_r(get(&h).and_then(unlock_named))
 }
 
 #[extendr]
@@ -39,7 +28,5 @@ fn rs_mutex_remove(h: Robj) -> Robj {
 extendr_module! {
     mod mutex;
     fn rs_mutex_open;
-    fn rs_mutex_lock;
-    fn rs_mutex_unlock;
     fn rs_mutex_remove;
 }

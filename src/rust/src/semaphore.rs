@@ -1,11 +1,10 @@
 //! R entry points for [`rustipc_core::semaphore`].
 
-use crate::error::{handle, outcome_to_r, to_r, Kind, Result};
+use crate::error::{handle, to_r, Kind, Result};
 use extendr_api::prelude::*;
-use rustipc_core::semaphore::{on_current, Handle, Semaphore};
+use rustipc_core::semaphore::{Handle, Semaphore};
 use rustipc_core::store::{Assert, Named};
 use rustipc_core::token;
-use rustipc_core::wait::{Deadline, Interrupts};
 use std::sync::Arc;
 
 fn get(x: &Robj) -> Result<&Handle> {
@@ -23,17 +22,6 @@ fn rs_sem_open(name: &str, assert: &str, value: f64, cleanup: bool) -> Robj {
 }
 
 #[extendr]
-fn rs_sem_post(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|s| s.get()?.post()).map(|_| true))
-}
-
-#[extendr]
-fn rs_sem_wait(h: Robj, timeout_ms: f64) -> Robj {
-    let deadline = Deadline::from_ms(timeout_ms);
-    outcome_to_r(get(&h).and_then(|s| on_current(s, |sem| sem.wait(deadline, Interrupts::Check))))
-}
-
-#[extendr]
 fn rs_sem_remove(h: Robj) -> Robj {
     to_r(get(&h).and_then(|s| match s.get() {
         Ok(sem) => sem.remove(),
@@ -45,7 +33,5 @@ fn rs_sem_remove(h: Robj) -> Robj {
 extendr_module! {
     mod semaphore;
     fn rs_sem_open;
-    fn rs_sem_post;
-    fn rs_sem_wait;
     fn rs_sem_remove;
 }

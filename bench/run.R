@@ -180,3 +180,8 @@ add("msg_queue producer/consumer (3 producers, 2 consumers)", pc(), "messages pe
 options(width = 200)
 tab <- do.call(rbind, rows)
 print(tab, row.names = FALSE, right = FALSE)
+
+cat("\nContention: n processes on one object for 1.5 s each (queue: half producers, half consumers;\n",
+    "p50/p99: one operation, waiting included; fewest/most: operations by one process)\n", sep = "")
+source("bench/contention.R")
+print(contention(), row.names = FALSE)

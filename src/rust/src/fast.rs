@@ -21,7 +21,7 @@ use crate::error::{err_to_r, outcome_to_r, Error, Kind, Result};
 use extendr_api::prelude::*;
 use rustipc_core::msg_queue::Handle as QueueHandle;
 use rustipc_core::mutex::{lock_named, unlock_named, MutexRef};
-use rustipc_core::semaphore::{on_current, Handle as SemHandle};
+use rustipc_core::semaphore::Handle as SemHandle;
 use rustipc_core::wait::{Deadline, Interrupts, Outcome};
 use std::any::Any;
 use std::ffi::c_void;
@@ -204,7 +204,7 @@ pub unsafe extern "C" fn rsx_sem_wait(h: Sexp, timeout_ms: Sexp) -> Sexp {
         outcome(match r {
             (Ok(s), Ok(t)) => {
                 let deadline = Deadline::from_ms(t);
-                on_current(s, |sem| sem.wait(deadline, Interrupts::Check))
+                s.follow(|sem| sem.wait(deadline, Interrupts::Check))
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         })
@@ -223,12 +223,7 @@ pub unsafe extern "C" fn rsx_mq_send(h: Sexp, msg: Sexp, timeout_ms: Sexp, prior
         outcome(match r {
             (Ok(q), Ok(msg), Ok(t), Ok(p)) => {
                 let deadline = Deadline::from_ms(t);
-                loop {
-                    match q.get().and_then(|q| q.send(msg, p as u32, deadline, Interrupts::Check)) {
-                        Ok(Outcome::Removed) => continue,
-                        other => break other,
-                    }
-                }
+                q.follow(|q| q.send(msg, p as u32, deadline, Interrupts::Check))
             }
             (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e),
         })
@@ -247,12 +242,7 @@ pub unsafe extern "C" fn rsx_mq_receive(h: Sexp, timeout_ms: Sexp) -> Sexp {
         let got = match unsafe { (handle::<QueueHandle>(h), number(timeout_ms)) } {
             (Ok(q), Ok(t)) => {
                 let deadline = Deadline::from_ms(t);
-                loop {
-                    match q.get().and_then(|q| q.receive(deadline, Interrupts::Check)) {
-                        Ok(Err(Outcome::Removed)) => continue,
-                        other => break other,
-                    }
-                }
+                q.follow(|q| q.receive(deadline, Interrupts::Check))
             }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };

@@ -40,12 +40,7 @@ fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64, cleanup:
 #[extendr]
 fn rs_mq_take(h: Robj, timeout_ms: f64) -> Robj {
     let deadline = Deadline::from_ms(timeout_ms);
-    let got = get(&h).and_then(|q| loop {
-        match q.get()?.take(deadline, Interrupts::Check)? {
-            Err(Outcome::Removed) => continue,
-            other => break Ok(other),
-        }
-    });
+    let got = get(&h).and_then(|q| q.follow(|q| q.take(deadline, Interrupts::Check)));
     match got {
         Ok(Ok((msg, token))) => list!(msg = msg, token = token_to_r(token)).into(),
         Ok(Err(Outcome::Interrupted)) => err_to_r(Error::interrupted()),

@@ -293,12 +293,6 @@ impl MutexShared {
         Ok(true)
     }
 
-    /// Whether this process holds the lock.
-    pub fn held_here(&self) -> bool {
-        let st = self.state();
-        st.held != Held::No && st.pid == my_pid()
-    }
-
     pub fn remove(&self) -> Result<bool> {
         self.obj.remove()
     }
@@ -388,20 +382,18 @@ pub fn status(body: &[u8]) -> &'static str {
 /// Lock the mutex the name names now (following it after a removal, also
 /// in the middle of a wait).
 pub fn lock_named(m: &MutexRef, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Outcome> {
-    loop {
-        match m.get()?.lock(exclusive, deadline, interrupts)? {
-            Outcome::Removed => continue,
-            out => return Ok(out),
-        }
-    }
+    m.follow(|now| now.lock(exclusive, deadline, interrupts))
 }
 
 /// Unlock what this process holds through this name: the object it locked,
 /// even if that was removed since, else the one the name names now.
 pub fn unlock_named(m: &MutexRef) -> Result<bool> {
     let last = m.last();
-    if last.held_here() {
-        return last.unlock();
+    if last.unlock()? {
+        return Ok(true);
+    }
+    if !last.obj.is_removed() {
+        return Ok(false); // the name still names it: nothing else to try
     }
     match m.get() {
         Ok(now) => now.unlock(),

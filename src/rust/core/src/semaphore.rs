@@ -154,16 +154,6 @@ pub fn remove_name(name: &str) -> Result<bool> {
 pub type Handle = Named<Semaphore>;
 
 
-/// Run `op` on the object the name names, following it after a removal.
-pub fn on_current(h: &Handle, op: impl Fn(&Semaphore) -> Result<Outcome>) -> Result<Outcome> {
-    loop {
-        match op(&*h.get()?)? {
-            Outcome::Removed => continue,
-            out => return Ok(out),
-        }
-    }
-}
-
 
 
 

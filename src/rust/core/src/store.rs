@@ -43,6 +43,7 @@
 //! shared_memory pulls in large Windows-only crates.
 
 use crate::error::{Error, Kind, Result};
+use crate::wait::Outcome;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -732,6 +733,24 @@ pub fn remove_name(name: &str, kind: ObjKind, layout: Layout, wake: &dyn Fn(&Obj
     }
 }
 
+/// What a call on a named object returned: whether it ended because the
+/// object was removed in the middle of it (see [`Named::follow`]).
+pub trait EndedByRemoval {
+    fn removed(&self) -> bool;
+}
+
+impl EndedByRemoval for Outcome {
+    fn removed(&self) -> bool {
+        *self == Outcome::Removed
+    }
+}
+
+impl<V> EndedByRemoval for std::result::Result<V, Outcome> {
+    fn removed(&self) -> bool {
+        matches!(self, Err(Outcome::Removed))
+    }
+}
+
 /// An object that can be opened again by name (see [`Named`]).
 pub trait Reopen: Sized {
     fn object(&self) -> &Object;
@@ -780,6 +799,18 @@ impl<T: Reopen> Named<T> {
             }
         }
         Ok(Arc::clone(&cur))
+    }
+
+    /// Run `op` on the object the name names now; when it ends because
+    /// that object was removed (a wait noticed it), run it again on the
+    /// object the name names then, under the same rule.
+    pub fn follow<R: EndedByRemoval>(&self, op: impl Fn(&T) -> Result<R>) -> Result<R> {
+        loop {
+            let r = op(&*self.get()?)?;
+            if !r.removed() {
+                return Ok(r);
+            }
+        }
     }
 }
 

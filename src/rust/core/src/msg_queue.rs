@@ -36,15 +36,15 @@
 //!   comes from the checked header, not from the body).
 //!
 //! **TAKEN** (for `with()`): [`Queue::take`] receives a message but leaves it
-//! in its slot, marked with the taker's process id; [`Queue::settle`] then
-//! puts it back (FULL again, with its priority and sequence number, so it is
-//! delivered next in its original order) or frees the slot.  A TAKEN slot
-//! whose taker no longer exists (`kill(pid, 0)` says `ESRCH`) is put back by
-//! the repair, by a sender that finds the queue full, and by a receiver that
+//! in its slot, marked with the taker's process token ([`crate::token`]);
+//! [`Queue::settle`] then puts it back (FULL again, with its priority and
+//! sequence number, so it is delivered next in its original order) or frees
+//! the slot.  A TAKEN slot whose taker's token is dead is put back by the
+//! repair, by a sender that finds the queue full, and by a receiver that
 //! finds it empty: a taker killed during its expression loses neither the
-//! slot nor the message.  (Takers are known by process id, so the processes
-//! sharing a queue must share a PID namespace, and a dead taker's pid reused
-//! by a new process keeps its message TAKEN until that process exits.)
+//! slot nor the message.  (Tokens are file locks in the object directory,
+//! so this holds across PID namespaces, and a new process never inherits a
+//! dead one's token.)
 //!
 //! Waiting uses raw futexes on two counters, not pthread condition
 //! variables: glibc's process-shared condvar can block a signaller forever
@@ -54,6 +54,7 @@
 use crate::error::{Error, Kind, Result};
 use crate::sys::addr;
 use crate::sys::robust;
+use crate::token;
 use crate::store::{self, Assert, Named, ObjKind, Reopen};
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -96,10 +97,10 @@ struct SlotHead {
     priority: AtomicU32,
     seq: AtomicU64,
     nbytes: AtomicU32,
-    /// TAKEN: the taker's process id, and the slot's place in the taken list.
-    taker: AtomicU32,
+    /// TAKEN: the slot's place in the taken list, and the taker's packed
+    /// process token ([`crate::token`]).
     taken_pos: AtomicU32,
-    _pad: AtomicU32,
+    taker: AtomicU64,
 }
 
 const _: () = assert!(std::mem::size_of::<QHead>() <= HEAD_LEN);
@@ -172,24 +173,15 @@ fn before(a: (u32, u64), b: (u32, u64)) -> bool {
     a.0 > b.0 || (a.0 == b.0 && a.1 < b.1)
 }
 
-fn my_pid() -> u32 {
-    std::process::id()
+/// Whether the taker whose packed token (read from the mapping) is `w` is
+/// still alive; a word that is no token counts as dead.
+fn alive(w: u64) -> bool {
+    token::Token::unpack(w).is_some_and(token::is_alive)
 }
 
-/// Whether the process `pid` (read from the mapping) may still exist.  Only
-/// `ESRCH` means it does not; an impossible pid counts as dead.  Never
-/// signals anything: 0 and negative pids (process groups) are refused
-/// before `kill`.
-fn alive(pid: u32) -> bool {
-    if pid == 0 || pid > i32::MAX as u32 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks that the process exists; pid > 0, so it
-    // names one process, not a group.
-    if unsafe { libc::kill(pid as libc::pid_t, 0) } == 0 {
-        return true;
-    }
-    std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+/// This process's packed token, which marks what it takes.
+fn me() -> Result<u64> {
+    token::mine().map(|t| t.pack())
 }
 
 impl Reopen for Queue {
@@ -296,6 +288,9 @@ impl Queue {
             }
             robust::init(body as *mut robust::RawLock)
         };
+        // Claim this process's token now (it marks what `take` takes, and
+        // the portable backend's locks), where an error is expected.
+        token::mine()?;
         robust::prepare()?;
         let obj = store::open(name, ObjKind::MsgQueue, assert, [max_count, max_nchar, 0, 0], cleanup_token, &layout, &init)?;
         // An existing queue keeps its own sizes (checked against the file by
@@ -521,7 +516,7 @@ impl Queue {
     }
 
     /// Put back (FULL, on the heap) every TAKEN slot whose taker is gone.
-    /// Costs one `kill(pid, 0)` per TAKEN slot.  Returns how many.
+    /// Costs one token check per TAKEN slot.  Returns how many.
     fn reclaim_dead_takers(&self) -> Fix<u32> {
         let mc = self.max_count;
         let t = self.head().taken_len.load(Ordering::Relaxed);
@@ -616,7 +611,7 @@ impl Queue {
 
     /// One try at receiving (`take`: leave the slot TAKEN): the message, its
     /// token, or None when empty.
-    fn try_receive(&self, take: bool) -> Fix<Option<(String, Token)>> {
+    fn try_receive(&self, taker: Option<u64>) -> Fix<Option<(String, Token)>> {
         let head = self.head();
         let mut top = self.heap_pop()?;
         if top.is_none() && head.taken_len.load(Ordering::Relaxed) > 0 && self.reclaim_dead_takers()? > 0 {
@@ -630,8 +625,8 @@ impl Queue {
         // slot's text.
         unsafe { std::ptr::copy_nonoverlapping(data, bytes.as_mut_ptr(), n) };
         let token = Token { slot: i, seq: s.seq.load(Ordering::Relaxed) };
-        if take {
-            s.taker.store(my_pid(), Ordering::Relaxed);
+        if let Some(me) = taker {
+            s.taker.store(me, Ordering::Relaxed);
             // Before the state: on failure the slot is still FULL, and the
             // repair puts it back on the heap.
             self.taken_push(i)?;
@@ -646,11 +641,11 @@ impl Queue {
     }
 
     /// Settle a taken message (the state change first: it is the truth).
-    fn try_settle(&self, token: Token, put_back: bool) -> bool {
+    fn try_settle(&self, token: Token, put_back: bool, me: u64) -> bool {
         let Ok((s, _)) = self.slot(token.slot) else { return false };
         if s.state.load(Ordering::Acquire) != TAKEN
             || s.seq.load(Ordering::Relaxed) != token.seq
-            || s.taker.load(Ordering::Relaxed) != my_pid()
+            || s.taker.load(Ordering::Relaxed) != me
         {
             return false;
         }
@@ -695,16 +690,16 @@ impl Queue {
         }
     }
 
-    fn pop(&self, take: bool, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<(String, Token), Outcome>> {
+    fn pop(&self, taker: Option<u64>, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<(String, Token), Outcome>> {
         let head = self.head();
         loop {
             let guard = match self.lock(interrupts)? {
                 Ok(g) => g,
                 Err(out) => return Ok(Err(out)),
             };
-            if let Some(Some(got)) = self.attempt(&guard, || self.try_receive(take)) {
+            if let Some(Some(got)) = self.attempt(&guard, || self.try_receive(taker)) {
                 drop(guard);
-                if !take {
+                if taker.is_none() {
                     notify(&head.not_full, &head.wait_full);
                 }
                 return Ok(Ok(got));
@@ -717,13 +712,13 @@ impl Queue {
 
     /// Ok(Ok(msg)), or Ok(Err(outcome)) when timed out or interrupted.
     pub fn receive(&self, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<String, Outcome>> {
-        Ok(self.pop(false, deadline, interrupts)?.map(|(msg, _)| msg))
+        Ok(self.pop(None, deadline, interrupts)?.map(|(msg, _)| msg))
     }
 
     /// Like `receive`, but the message stays in its slot (TAKEN by this
     /// process) until [`Queue::settle`].
     pub fn take(&self, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<(String, Token), Outcome>> {
-        self.pop(true, deadline, interrupts)
+        self.pop(Some(me()?), deadline, interrupts)
     }
 
     /// Put a taken message back where it was (`put_back`) or drop it.
@@ -731,11 +726,12 @@ impl Queue {
     /// process holds TAKEN.
     pub fn settle(&self, token: Token, put_back: bool, interrupts: Interrupts) -> Result<std::result::Result<bool, Outcome>> {
         let head = self.head();
+        let me = me()?;
         let guard = match self.lock(interrupts)? {
             Ok(g) => g,
             Err(out) => return Ok(Err(out)),
         };
-        let done = self.try_settle(token, put_back);
+        let done = self.try_settle(token, put_back, me);
         drop(guard);
         if done {
             if put_back {
@@ -810,7 +806,7 @@ pub type Handle = Named<Queue>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::{Child, Command};
+    use std::process::Child;
     use std::time::{Duration, Instant};
 
     const NOW: Deadline = Deadline::Now;
@@ -835,11 +831,10 @@ mod tests {
     }
 
     /// The pid of a process that existed and is gone (reaped).
-    fn dead_pid() -> u32 {
-        let mut c = Command::new("true").spawn().unwrap();
-        let pid = c.id();
-        c.wait().unwrap();
-        pid
+    /// A token that no live process holds: ours, of another generation.
+    fn dead_token() -> u64 {
+        let t = token::mine().unwrap();
+        token::Token { block: t.block, generation: t.generation.wrapping_add(1) }.pack()
     }
 
     /// Every slot's state, and the three lengths.
@@ -962,7 +957,7 @@ mod tests {
         assert_eq!(q.send("z", 0, NOW, IGN).unwrap(), Outcome::TimedOut);
         // Now both takers are dead: a sender finding the queue full puts the
         // messages back (still full, so it times out).
-        let gone = dead_pid();
+        let gone = dead_token();
         for i in 0..2 {
             q.slot(i).unwrap().0.taker.store(gone, Ordering::Relaxed);
         }
@@ -976,8 +971,8 @@ mod tests {
         let (u, _) = q.take(NOW, IGN).unwrap().unwrap();
         assert_eq!(u, "u");
         assert_eq!(q.receive(NOW, IGN).unwrap().unwrap(), "v");
-        q.slot(0).unwrap().0.taker.store(dead_pid(), Ordering::Relaxed);
-        q.slot(1).unwrap().0.taker.store(dead_pid(), Ordering::Relaxed);
+        q.slot(0).unwrap().0.taker.store(dead_token(), Ordering::Relaxed);
+        q.slot(1).unwrap().0.taker.store(dead_token(), Ordering::Relaxed);
         assert_eq!(drain(&q), vec!["u"]);
         assert_eq!(census(&q), ([2, 0, 0], [2, 0, 0]));
         assert!(q.remove().unwrap());

@@ -162,6 +162,8 @@ impl MutexShared {
     /// Clear the slots of dead readers; returns how many live ones remain.
     fn reap(&self) -> usize {
         let b = self.body();
+        // Without the directory nothing can be declared dead.
+        let Ok(dir) = store::Dir::open() else { return READER_SLOTS };
         let mut live = 0;
         for slot in b.slots.iter() {
             let w = slot.load(Ordering::Acquire);
@@ -169,7 +171,7 @@ impl MutexShared {
                 continue;
             }
             match token::Token::unpack(w) {
-                Some(t) if token::is_alive(t) => live += 1,
+                Some(t) if token::is_alive_in(&dir, t) => live += 1,
                 _ => {
                     if slot.compare_exchange(w, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
                         let _ = b.readers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1));
@@ -360,11 +362,12 @@ pub fn status(body: &[u8]) -> &'static str {
     let gate_at = std::mem::offset_of!(Body, gate);
     let (gate_held, gate_died) = robust::status(body.get(gate_at..).unwrap_or(&[]));
     let slots = std::mem::offset_of!(Body, slots);
+    let dir = store::Dir::open().ok();
     let mut dead = false;
     let readers = (0..READER_SLOTS)
         .filter_map(|i| token::Token::unpack(word8(slots + 8 * i)))
         .filter(|t| {
-            let alive = token::is_alive(*t);
+            let alive = dir.as_ref().is_none_or(|d| token::is_alive_in(d, *t));
             dead |= !alive;
             alive
         })

@@ -146,6 +146,15 @@ pub fn mine() -> Result<Token> {
 /// Whether the process that holds `t` is alive (see the module docs).
 /// Errors count as alive: a token is only ever declared dead for sure.
 pub fn is_alive(t: Token) -> bool {
+    match store::Dir::open() {
+        Ok(dir) => is_alive_in(&dir, t),
+        Err(_) => true,
+    }
+}
+
+/// [`is_alive`] with the object directory already open (for callers that
+/// ask about many tokens at once).
+pub fn is_alive_in(dir: &store::Dir, t: Token) -> bool {
     if let Ok(guard) = CLAIM.try_lock() {
         if let Some(c) = guard.as_ref() {
             if c.pid == std::process::id() && c.token == t {
@@ -153,7 +162,6 @@ pub fn is_alive(t: Token) -> bool {
             }
         }
     }
-    let Ok(dir) = store::Dir::open() else { return true };
     let fd = match dir.open_file(&file_name(t.block), false) {
         Ok(Some(fd)) => fd,
         Ok(None) => return false, // deleted at its holder's normal exit

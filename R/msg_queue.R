@@ -80,32 +80,11 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
   # The elements come in interprocess' order.
   structure(class = c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess"), list(
     name = name,
+    # The hot calls (see R/hot.R and mutex()).
     send = function(msg, timeout_ms = Inf, priority = 0) {
-      # Hot path: the checks are inlined (and skipped for defaults); the
-      # check_*() helpers only run to raise the error or convert.
-      if (!is.character(msg) || length(msg) != 1L || is.na(msg)) check_string(msg, "msg")
-      if (!utf8_session || !validUTF8(msg)) msg <- as_utf8(msg, "msg")
-      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
-                                   is.na(timeout_ms) || timeout_ms < 0)) {
-        timeout_ms <- check_timeout(timeout_ms)
-      }
-      if (!missing(priority) && (!is.numeric(priority) || length(priority) != 1L || is.na(priority) ||
-                                 priority != trunc(priority) || priority < 0 || priority > 2147483647)) {
-        priority <- check_whole(priority, "priority", 0, 2147483647)
-      }
-      r <- .Call(wrap__rs_mq_send, h, enc2utf8(msg), as.double(timeout_ms), as.double(priority))
-      if (is.list(r)) rs_fail(r)
-      if (r && timeout_ms == Inf) invisible(r) else r
+      if (is.null(r <- .Call(wrap__rs_mq_send, h, msg, timeout_ms, priority))) invisible(TRUE) else r
     },
-    receive = function(timeout_ms = Inf) {
-      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
-                                   is.na(timeout_ms) || timeout_ms < 0)) {
-        timeout_ms <- check_timeout(timeout_ms)
-      }
-      r <- .Call(wrap__rs_mq_receive, h, as.double(timeout_ms))
-      if (is.list(r)) rs_fail(r)
-      r
-    },
+    receive = function(timeout_ms = Inf) .Call(wrap__rs_mq_receive, h, timeout_ms),
     count = function() info()[1],
     remove = function() {
       r <- .Call(wrap__rs_mq_remove, h)

@@ -84,27 +84,14 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   if (cleanup) register_cleanup("mutex", name)
   structure(class = c("rustipc_mutex", "rustipc", "mutex", "interprocess"), list(
     name = name,
+    # The hot calls: arguments are checked natively, and by R only when
+    # they are not in their plain forms (R/hot.R).  NULL means done without
+    # a deadline, returned invisibly as in interprocess.
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      # Hot path: the checks are inlined (and skipped for defaults); the
-      # check_*() helpers only run to raise the error or convert TRUE/FALSE.
-      if (!missing(shared) && (!is.logical(shared) || length(shared) != 1L || is.na(shared))) {
-        check_flag(shared, "shared")
-      }
-      if (!missing(timeout_ms) && (!is.numeric(timeout_ms) || length(timeout_ms) != 1L ||
-                                   is.na(timeout_ms) || timeout_ms < 0)) {
-        timeout_ms <- check_timeout(timeout_ms)
-      }
-      r <- .Call(wrap__rs_mutex_lock, h, shared, as.double(timeout_ms))
-      if (is.list(r)) rs_fail(r)
-      if (r && timeout_ms == Inf) invisible(r) else r
+      if (is.null(r <- .Call(wrap__rs_mutex_lock, h, shared, timeout_ms))) invisible(TRUE) else r
     },
     unlock = function(warn = TRUE) {
-      if (!missing(warn) && (!is.logical(warn) || length(warn) != 1L || is.na(warn))) check_flag(warn, "warn")
-      r <- .Call(wrap__rs_mutex_unlock, h)
-      if (is.list(r)) rs_fail(r)
-      if (r) return(invisible(TRUE))
-      if (warn) warning(sprintf("mutex '%s' is not locked by this process.", name), call. = FALSE)
-      FALSE
+      if (is.null(.Call(wrap__rs_mutex_unlock, h, warn))) invisible(TRUE) else not_locked(name, warn)
     },
     remove = function() {
       r <- .Call(wrap__rs_mutex_remove, h)
@@ -127,6 +114,12 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
 #'   `Inf` (the default) waits until done.
 #' @param ... Not used.
 #' @export
+# $unlock() of a mutex this process does not hold (`warn` already checked).
+not_locked <- function(name, warn) {
+  if (warn) warning(sprintf("mutex '%s' is not locked by this process.", name), call. = FALSE)
+  FALSE
+}
+
 with.rustipc_mutex <- function(data, expr, alt_expr = NULL, shared = FALSE, timeout_ms = Inf, ...) {
   env <- parent.frame()
   r <- .External(rs_with_mutex, handle_of(data), check_flag(shared, "shared"),

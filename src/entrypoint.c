@@ -59,26 +59,83 @@
     X(0, wrap__rs_objects)              \
     X(2, wrap__rs_remove_name)          \
     X(0, wrap__rs_cleanup_orphans)      \
-    X(0, wrap__rs_object_dir)
+    X(0, wrap__rs_object_dir)           \
+    X(1, wrap__rs_stamps)
 
 // The hot calls: plain C-ABI Rust functions on raw SEXPs (rsx_*, see
-// src/rust/src/fast.rs), registered under the names R already uses.
+// src/rust/src/fast.rs), registered under the names R already uses.  The R
+// closures pass their arguments unchecked; an error list coming back (a
+// failure, or the kind "slow_path" for an argument the Rust code does not
+// take as it is) goes to rs_hot_fail() in R (R/hot.R), which raises the
+// classed condition or checks and converts the arguments and calls again.
+// That R code runs here, after the Rust function has returned: an R error
+// it raises unwinds through this C frame only.
 #define FAST_POINTS(X)                                      \
     X(3, wrap__rs_mutex_lock, rsx_mutex_lock)               \
-    X(1, wrap__rs_mutex_unlock, rsx_mutex_unlock)           \
+    X(2, wrap__rs_mutex_unlock, rsx_mutex_unlock)           \
     X(1, wrap__rs_sem_post, rsx_sem_post)                   \
     X(2, wrap__rs_sem_wait, rsx_sem_wait)                   \
     X(4, wrap__rs_mq_send, rsx_mq_send)                     \
     X(2, wrap__rs_mq_receive, rsx_mq_receive)
 
+// The same without the fallback to R, for the slow path in R/hot.R, whose
+// arguments are checked (so no call there can come back to R/hot.R).
+#define CHECKED_POINTS(X)                                   \
+    X(3, rs_mutex_lock_checked, rsx_mutex_lock)             \
+    X(2, rs_mutex_unlock_checked, rsx_mutex_unlock)         \
+    X(2, rs_sem_wait_checked, rsx_sem_wait)                 \
+    X(4, rs_mq_send_checked, rsx_mq_send_checked)           \
+    X(2, rs_mq_receive_checked, rsx_mq_receive)
+
 #define DEFINE_SHIM(n, f) SHIM##n(f)
 ENTRY_POINTS(DEFINE_SHIM)
 #define DEFINE_FAST_SHIM(n, name, f) SHIM##n(f)
 FAST_POINTS(DEFINE_FAST_SHIM)
+SHIM4(rsx_mq_send_checked)
 
-// For with.c: the same calls, suspended.
+// rs_hot_fail(result, "<name>", list(<arguments>)) in rustipc's namespace.
+// The arguments go in a list so that none is evaluated again (a symbol or
+// a call passed as an argument stays a value).
+static SEXP hot_fail(SEXP result, const char *name, int n, SEXP *args) {
+    static SEXP ns = NULL;
+    PROTECT(result);
+    if (ns == NULL) {
+        SEXP s = PROTECT(Rf_mkString("rustipc"));
+        ns = R_FindNamespace(s);
+        R_PreserveObject(ns);
+        UNPROTECT(1);
+    }
+    SEXP list = PROTECT(Rf_allocVector(VECSXP, n));
+    for (int i = 0; i < n; i++) SET_VECTOR_ELT(list, i, args[i]);
+    SEXP call = PROTECT(Rf_lang4(Rf_install("rs_hot_fail"), result, Rf_mkString(name), list));
+    SEXP value = Rf_eval(call, ns);
+    UNPROTECT(3);
+    return value;
+}
+
+#define HOT(name, n, call, ...)                                  \
+    SEXP r = call;                                               \
+    if (TYPEOF(r) != VECSXP) return r;                           \
+    SEXP args[n] = {__VA_ARGS__};                                \
+    return hot_fail(r, #name, n, args);
+
+static SEXP hot_rsx_mutex_lock(SEXP h, SEXP shared, SEXP t) {
+    HOT(mutex_lock, 3, shim_rsx_mutex_lock(h, shared, t), h, shared, t)
+}
+static SEXP hot_rsx_mutex_unlock(SEXP h, SEXP warn) {
+    HOT(mutex_unlock, 2, shim_rsx_mutex_unlock(h, warn), h, warn)
+}
+static SEXP hot_rsx_sem_post(SEXP h) { HOT(sem_post, 1, shim_rsx_sem_post(h), h) }
+static SEXP hot_rsx_sem_wait(SEXP h, SEXP t) { HOT(sem_wait, 2, shim_rsx_sem_wait(h, t), h, t) }
+static SEXP hot_rsx_mq_send(SEXP h, SEXP msg, SEXP t, SEXP prio) {
+    HOT(mq_send, 4, shim_rsx_mq_send(h, msg, t, prio), h, msg, t, prio)
+}
+static SEXP hot_rsx_mq_receive(SEXP h, SEXP t) { HOT(mq_receive, 2, shim_rsx_mq_receive(h, t), h, t) }
+
+// For with.c: the same calls, suspended, results as the Rust code gives them.
 SEXP rs_call_mutex_lock(SEXP h, SEXP shared, SEXP t) { return shim_rsx_mutex_lock(h, shared, t); }
-SEXP rs_call_mutex_unlock(SEXP h) { return shim_rsx_mutex_unlock(h); }
+static SEXP true_value; // TRUE, made once at load
+SEXP rs_call_mutex_unlock(SEXP h) { return shim_rsx_mutex_unlock(h, true_value); }
 SEXP rs_call_sem_wait(SEXP h, SEXP t) { return shim_rsx_sem_wait(h, t); }
 SEXP rs_call_mq_take(SEXP h, SEXP t) { return shim_wrap__rs_mq_take(h, t); }
 SEXP rs_call_mq_settle(SEXP h, SEXP token, SEXP put_back) {
@@ -86,10 +143,12 @@ SEXP rs_call_mq_settle(SEXP h, SEXP token, SEXP put_back) {
 }
 
 #define CALL_ENTRY(n, f) {#f, (DL_FUNC) &shim_##f, n},
-#define FAST_ENTRY(n, name, f) {#name, (DL_FUNC) &shim_##f, n},
+#define CALL_ENTRY_AS(n, name, f) {#name, (DL_FUNC) &shim_##f, n},
+#define FAST_ENTRY(n, name, f) {#name, (DL_FUNC) &hot_##f, n},
 static const R_CallMethodDef call_methods[] = {
     ENTRY_POINTS(CALL_ENTRY)
     FAST_POINTS(FAST_ENTRY)
+    CHECKED_POINTS(CALL_ENTRY_AS)
     {NULL, NULL, 0}
 };
 
@@ -105,6 +164,8 @@ void rustipc_init(void); // Rust: installs the interrupt check
 
 void R_init_rustipc(DllInfo *dll) {
     rustipc_init();
+    true_value = Rf_ScalarLogical(TRUE);
+    R_PreserveObject(true_value);
     R_registerRoutines(dll, NULL, call_methods, NULL, external_methods);
     R_useDynamicSymbols(dll, FALSE);
 }

@@ -13,8 +13,10 @@
 #include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_suspended */
 #include "rustipc.h"
 
-static int is_true(SEXP x) {
-    return TYPEOF(x) == LGLSXP && XLENGTH(x) == 1 && LOGICAL(x)[0] == TRUE;
+// Whether a lock or wait call took what it waited for: TRUE, or NULL (taken,
+// the wait had no deadline; see src/rust/src/fast.rs).
+static int taken(SEXP x) {
+    return x == R_NilValue || (TYPEOF(x) == LGLSXP && XLENGTH(x) == 1 && LOGICAL(x)[0] == TRUE);
 }
 
 struct body {
@@ -42,7 +44,7 @@ SEXP rs_with_mutex(SEXP args) {
     SEXP h = CAR(args), shared = CADR(args), timeout = CADDR(args);
     struct body b = {CADDDR(args), CAD4R(args)};
     SEXP got = rs_call_mutex_lock(h, shared, timeout);
-    if (!is_true(got)) return got;
+    if (!taken(got)) return got;
     return R_ExecWithCleanup(eval_body, &b, unlock_mutex, h);
 }
 
@@ -54,7 +56,7 @@ SEXP rs_with_semaphore(SEXP args) {
     SEXP h = CAR(args), timeout = CADR(args);
     struct body b = {CADDR(args), CADDDR(args)};
     SEXP got = rs_call_sem_wait(h, timeout);
-    if (!is_true(got)) return got;
+    if (!taken(got)) return got;
     handed += 1;
     return eval_body(&b);
 }

@@ -9,14 +9,23 @@
 //! The rules stay the same: src/entrypoint.c calls them with R's interrupts
 //! suspended (so no allocation here can longjmp), no panic crosses into R
 //! (each body runs under `catch_unwind`), and errors go back as the error
-//! list, built through extendr (the slow path).  Arguments come already
-//! checked by the R layer; anything unexpected is an `invalid_argument`
-//! error, never undefined behaviour.
+//! list, built through extendr (the slow path), which the C shim hands to
+//! R (`rs_hot_fail()`, R/hot.R) once no Rust frame is left.
+//!
+//! The R closures pass their arguments through unchecked: these functions
+//! take them in the plain forms (a `TRUE`/`FALSE`, a non-negative number,
+//! a string that is ASCII or valid UTF-8 marked as such) and answer
+//! anything else with the error kind `slow_path`, before doing anything.
+//! `rs_hot_fail()` then runs the R layer's checks, which raise the classed
+//! error or convert the value (`TRUE` as 1, latin1 text to UTF-8, ...), and
+//! calls again.  A successful wait with no deadline returns `NULL`, which
+//! the closure returns as an invisible `TRUE` (interprocess' visibility).
 //!
 //! Handles are extendr `ExternalPtr`s (made by the `rs_*_open` calls); their
 //! address is a `Box<Box<dyn Any>>` in extendr 0.9 (pinned by Cargo.lock),
 //! and [`handle`] checks the type with `downcast_ref`, as extendr does.
 
+use crate::stamps;
 use crate::error::{err_to_r, outcome_to_r, Error, Kind, Result};
 use extendr_api::prelude::*;
 use rustipc_core::msg_queue::Handle as QueueHandle;
@@ -30,7 +39,11 @@ type Sexp = *mut c_void;
 
 extern "C" {
     static R_NilValue: Sexp;
+    static R_NaString: Sexp;
+    fn Rf_getCharCE(x: Sexp) -> u32;
+    fn INTEGER(x: Sexp) -> *mut i32;
     fn TYPEOF(x: Sexp) -> i32;
+    fn OBJECT(x: Sexp) -> i32;
     fn XLENGTH(x: Sexp) -> isize;
     fn R_ExternalPtrAddr(s: Sexp) -> *mut c_void;
     fn LOGICAL(x: Sexp) -> *mut i32;
@@ -45,13 +58,21 @@ extern "C" {
 }
 
 const LGLSXP: i32 = 10;
+const INTSXP: i32 = 13;
 const REALSXP: i32 = 14;
 const STRSXP: i32 = 16;
 const EXTPTRSXP: i32 = 22;
+const CE_NATIVE: u32 = 0;
 const CE_UTF8: u32 = 1;
 
 fn bad(what: &str) -> Error {
-    Error::new(Kind::InvalidArgument, format!("invalid {what} (rustipc's R layer checks this first)"))
+    Error::new(Kind::InvalidArgument, format!("not a rustipc {what}"))
+}
+
+/// An argument not in its plain form: the R layer checks or converts it
+/// (see the module's documentation).
+fn slow() -> Error {
+    Error::new(Kind::SlowPath, "the R layer checks this argument")
 }
 
 /// The Rust object behind an extendr external pointer, if it is a `T`.
@@ -80,43 +101,79 @@ unsafe fn handle<'a, T: 'static>(h: Sexp) -> Result<&'a T> {
 unsafe fn flag(x: Sexp) -> Result<bool> {
     // SAFETY: type and length are checked before the element is read.
     unsafe {
-        if TYPEOF(x) == LGLSXP && XLENGTH(x) == 1 && *LOGICAL(x) != i32::MIN {
+        if TYPEOF(x) == LGLSXP && OBJECT(x) == 0 && XLENGTH(x) == 1 && *LOGICAL(x) != i32::MIN {
             return Ok(*LOGICAL(x) != 0);
         }
     }
-    Err(bad("flag"))
+    Err(slow())
 }
 
+/// A single number, double or integer, not NA.
+///
 /// # Safety
 /// `x` must be a valid SEXP.
 unsafe fn number(x: Sexp) -> Result<f64> {
     // SAFETY: type and length are checked before the element is read.
+    // (The type first: XLENGTH of NULL or a function raises an R error.
+    // Objects, such as factors, are R's to judge.)
     unsafe {
-        if TYPEOF(x) == REALSXP && XLENGTH(x) == 1 {
-            return Ok(*REAL(x));
+        if OBJECT(x) != 0 {
+            return Err(slow());
+        }
+        match TYPEOF(x) {
+            REALSXP if XLENGTH(x) == 1 && !(*REAL(x)).is_nan() => return Ok(*REAL(x)),
+            INTSXP if XLENGTH(x) == 1 && *INTEGER(x) != i32::MIN => return Ok(f64::from(*INTEGER(x))),
+            _ => {}
         }
     }
-    Err(bad("number"))
+    Err(slow())
 }
 
-/// The text of a one-element character vector, which the R layer has made
-/// UTF-8 (or checked to be).
+/// A timeout in milliseconds: a number, not negative.
+///
+/// # Safety
+/// `x` must be a valid SEXP.
+unsafe fn timeout(x: Sexp) -> Result<f64> {
+    // SAFETY: per the contract.
+    unsafe { number(x) }.and_then(|t| if t >= 0.0 { Ok(t) } else { Err(slow()) })
+}
+
+/// A priority: a whole number from 0 to 2^31 - 1.
+///
+/// # Safety
+/// `x` must be a valid SEXP.
+unsafe fn priority(x: Sexp) -> Result<u32> {
+    // SAFETY: per the contract.
+    match unsafe { number(x) } {
+        Ok(p) if p >= 0.0 && p <= f64::from(i32::MAX) && p.trunc() == p => Ok(p as u32),
+        _ => Err(slow()),
+    }
+}
+
+/// The text of a one-element character vector that is ASCII, or marked
+/// UTF-8 and valid UTF-8.  Anything else (NA, text marked latin1 or
+/// "bytes", non-ASCII text in the session's encoding) takes the slow path,
+/// where R converts it or explains why it cannot.  `checked`: R has done
+/// that already, and any valid UTF-8 is taken whatever its mark.
 ///
 /// # Safety
 /// `x` must be a valid SEXP that outlives the returned slice.
-unsafe fn text<'a>(x: Sexp) -> Result<&'a str> {
-    // SAFETY: type and length are checked; CHAR() is NUL-terminated and
-    // lives as long as `x`.
+unsafe fn text<'a>(x: Sexp, checked: bool) -> Result<&'a str> {
+    // SAFETY: type and length are checked before the element is read;
+    // CHAR() is NUL-terminated and lives as long as `x`.
     unsafe {
-        if TYPEOF(x) == STRSXP && XLENGTH(x) == 1 {
-            // The R layer has converted text of a known encoding to UTF-8
-            // and refused text that is not UTF-8; checked again here.
+        if TYPEOF(x) == STRSXP && OBJECT(x) == 0 && XLENGTH(x) == 1 {
             let c = STRING_ELT(x, 0);
-            let bytes = std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes();
-            return std::str::from_utf8(bytes).map_err(|_| bad("text"));
+            if c != R_NaString {
+                let bytes = std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes();
+                let enc = Rf_getCharCE(c);
+                if checked || enc == CE_UTF8 || (enc == CE_NATIVE && bytes.is_ascii()) {
+                    return std::str::from_utf8(bytes).map_err(|_| slow());
+                }
+            }
         }
     }
-    Err(bad("text"))
+    Err(slow())
 }
 
 /// An R value from a Robj made on the slow path (error lists): the SEXP
@@ -131,9 +188,12 @@ fn logical(b: bool) -> Sexp {
     unsafe { Rf_ScalarLogical(b as i32) }
 }
 
-/// TRUE/FALSE for a wait, or the error list.
-fn outcome(r: Result<Outcome>) -> Sexp {
+/// TRUE/FALSE for a wait (NULL for done without a deadline, which R
+/// returns as an invisible TRUE), or the error list.
+fn outcome(r: Result<Outcome>, timeout_ms: f64) -> Sexp {
     match r {
+        // SAFETY: R_NilValue is a constant.
+        Ok(Outcome::Done) if timeout_ms == f64::INFINITY => unsafe { R_NilValue },
         Ok(Outcome::Done) => logical(true),
         Ok(Outcome::TimedOut) => logical(false),
         other => from_robj(outcome_to_r(other)),
@@ -146,7 +206,8 @@ fn guard(f: impl FnOnce() -> Sexp) -> Sexp {
         .unwrap_or_else(|_| from_robj(err_to_r(Error::new(Kind::OsError, "internal error (a Rust panic)"))))
 }
 
-/// `rs_mutex_lock(h, shared, timeout_ms)`.
+/// `rs_mutex_lock(h, shared, timeout_ms)`: NULL (locked, no deadline),
+/// TRUE, FALSE (timed out) or the error list.
 ///
 /// # Safety
 /// Called by R through `.Call` (src/entrypoint.c) with valid SEXPs.
@@ -154,24 +215,36 @@ fn guard(f: impl FnOnce() -> Sexp) -> Sexp {
 pub unsafe extern "C" fn rsx_mutex_lock(h: Sexp, shared: Sexp, timeout_ms: Sexp) -> Sexp {
     guard(|| {
         // SAFETY: the arguments are live SEXPs of this .Call.
-        let r = unsafe { (handle::<MutexRef>(h), flag(shared), number(timeout_ms)) };
-        outcome(match r {
-            (Ok(m), Ok(shared), Ok(t)) => lock_named(m, !shared, Deadline::from_ms(t), Interrupts::Check),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
-        })
+        let r = unsafe { (handle::<MutexRef>(h), flag(shared), timeout(timeout_ms)) };
+        match r {
+            (Ok(m), Ok(shared), Ok(t)) => {
+                let deadline = Deadline::from_ms(t);
+                let r = lock_named(m, !shared, deadline, Interrupts::Check);
+                if let Ok(Outcome::Done) = r {
+                    stamps::acquired();
+                }
+                outcome(r, t)
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => from_robj(err_to_r(e)),
+        }
     })
 }
 
-/// `rs_mutex_unlock(h)`: TRUE, FALSE (not held here) or the error list.
+/// `rs_mutex_unlock(h, warn)`: NULL (unlocked), FALSE (not held here) or
+/// the error list.  `warn` is only checked here; R warns.
 ///
 /// # Safety
 /// As [`rsx_mutex_lock`].
 #[no_mangle]
-pub unsafe extern "C" fn rsx_mutex_unlock(h: Sexp) -> Sexp {
+pub unsafe extern "C" fn rsx_mutex_unlock(h: Sexp, warn: Sexp) -> Sexp {
     guard(|| {
-        // SAFETY: a live SEXP of this .Call.
-        match unsafe { handle::<MutexRef>(h) }.and_then(unlock_named) {
-            Ok(b) => logical(b),
+        // SAFETY: live SEXPs of this .Call.
+        stamps::release();
+        let r = unsafe { flag(warn).and_then(|_| handle::<MutexRef>(h)) };
+        match r.and_then(unlock_named) {
+            // SAFETY: R_NilValue is a constant.
+            Ok(true) => unsafe { R_NilValue },
+            Ok(false) => logical(false),
             Err(e) => from_robj(err_to_r(e)),
         }
     })
@@ -184,6 +257,7 @@ pub unsafe extern "C" fn rsx_mutex_unlock(h: Sexp) -> Sexp {
 #[no_mangle]
 pub unsafe extern "C" fn rsx_sem_post(h: Sexp) -> Sexp {
     guard(|| {
+        stamps::release();
         // SAFETY: a live SEXP of this .Call.
         match unsafe { handle::<SemHandle>(h) }.and_then(|s| s.get()?.post()) {
             Ok(()) => logical(true),
@@ -192,7 +266,7 @@ pub unsafe extern "C" fn rsx_sem_post(h: Sexp) -> Sexp {
     })
 }
 
-/// `rs_sem_wait(h, timeout_ms)`.
+/// `rs_sem_wait(h, timeout_ms)`: as [`rsx_mutex_lock`].
 ///
 /// # Safety
 /// As [`rsx_mutex_lock`].
@@ -200,33 +274,56 @@ pub unsafe extern "C" fn rsx_sem_post(h: Sexp) -> Sexp {
 pub unsafe extern "C" fn rsx_sem_wait(h: Sexp, timeout_ms: Sexp) -> Sexp {
     guard(|| {
         // SAFETY: live SEXPs of this .Call.
-        let r = unsafe { (handle::<SemHandle>(h), number(timeout_ms)) };
-        outcome(match r {
+        match unsafe { (handle::<SemHandle>(h), timeout(timeout_ms)) } {
             (Ok(s), Ok(t)) => {
                 let deadline = Deadline::from_ms(t);
-                s.follow(|sem| sem.wait(deadline, Interrupts::Check))
+                let r = s.follow(|sem| sem.wait(deadline, Interrupts::Check));
+                if let Ok(Outcome::Done) = r {
+                    stamps::acquired();
+                }
+                outcome(r, t)
             }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        })
+            (Err(e), _) | (_, Err(e)) => from_robj(err_to_r(e)),
+        }
     })
 }
 
-/// `rs_mq_send(h, msg, timeout_ms, priority)`.
+/// `rs_mq_send(h, msg, timeout_ms, priority)`: as [`rsx_mutex_lock`].
 ///
 /// # Safety
 /// As [`rsx_mutex_lock`].
 #[no_mangle]
-pub unsafe extern "C" fn rsx_mq_send(h: Sexp, msg: Sexp, timeout_ms: Sexp, priority: Sexp) -> Sexp {
+pub unsafe extern "C" fn rsx_mq_send(h: Sexp, msg: Sexp, timeout_ms: Sexp, prio: Sexp) -> Sexp {
+    // SAFETY: per the contract.
+    unsafe { send(h, msg, timeout_ms, prio, false) }
+}
+
+/// The same, for R's slow path (R/hot.R): `msg` has been converted to
+/// UTF-8 (whatever its mark says) and the other arguments checked.
+///
+/// # Safety
+/// As [`rsx_mutex_lock`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_send_checked(h: Sexp, msg: Sexp, timeout_ms: Sexp, prio: Sexp) -> Sexp {
+    // SAFETY: per the contract.
+    unsafe { send(h, msg, timeout_ms, prio, true) }
+}
+
+/// # Safety
+/// As [`rsx_mutex_lock`].
+unsafe fn send(h: Sexp, msg: Sexp, timeout_ms: Sexp, prio: Sexp, checked: bool) -> Sexp {
     guard(|| {
-        // SAFETY: live SEXPs of this .Call; `msg` outlives the call.
-        let r = unsafe { (handle::<QueueHandle>(h), text(msg), number(timeout_ms), number(priority)) };
-        outcome(match r {
-            (Ok(q), Ok(msg), Ok(t), Ok(p)) => {
+        // SAFETY: live SEXPs of this .Call; `msg` outlives the call.  The
+        // checks come in R's order (msg, timeout_ms, priority), then the
+        // handle.
+        let r = unsafe { (text(msg, checked), timeout(timeout_ms), priority(prio), handle::<QueueHandle>(h)) };
+        match r {
+            (Ok(msg), Ok(t), Ok(p), Ok(q)) => {
                 let deadline = Deadline::from_ms(t);
-                q.follow(|q| q.send(msg, p as u32, deadline, Interrupts::Check))
+                outcome(q.follow(|q| q.send(msg, p, deadline, Interrupts::Check)), t)
             }
-            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e),
-        })
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => from_robj(err_to_r(e)),
+        }
     })
 }
 
@@ -239,7 +336,7 @@ pub unsafe extern "C" fn rsx_mq_send(h: Sexp, msg: Sexp, timeout_ms: Sexp, prior
 pub unsafe extern "C" fn rsx_mq_receive(h: Sexp, timeout_ms: Sexp) -> Sexp {
     guard(|| {
         // SAFETY: live SEXPs of this .Call.
-        let got = match unsafe { (handle::<QueueHandle>(h), number(timeout_ms)) } {
+        let got = match unsafe { (handle::<QueueHandle>(h), timeout(timeout_ms)) } {
             (Ok(q), Ok(t)) => {
                 let deadline = Deadline::from_ms(t);
                 q.follow(|q| q.receive(deadline, Interrupts::Check))

@@ -131,7 +131,10 @@ fn rs_lock(path: Robj, exclusive: bool, timeout_ms: f64) -> Robj {
     };
     let path = absolute(path).to_string_lossy().into_owned();
     let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
-        Ok(Some(held)) => held,
+        Ok(Some(held)) => {
+            crate::stamps::acquired();
+            held
+        }
         Ok(None) => return ().into(),
         Err(e) => return err_to_r(e),
     };
@@ -160,6 +163,7 @@ fn rs_lock(path: Robj, exclusive: bool, timeout_ms: f64) -> Robj {
 /// TRUE, or an error list when `h` is not a lock handle.
 #[extendr]
 fn rs_unlock(h: Robj) -> Robj {
+    crate::stamps::release();
     match handle_of(&h) {
         Ok(Some(l)) => {
             l.unlock();

@@ -18,6 +18,7 @@ pub mod mutex;
 pub mod names;
 pub mod objects;
 pub mod semaphore;
+pub mod stamps;
 
 /// Called once by the package's init routine (src/entrypoint.c): waits
 /// then check R's interrupt flag.
@@ -34,4 +35,5 @@ extendr_module! {
     use msg_queue;
     use filelock;
     use objects;
+    use stamps;
 }

@@ -25,6 +25,9 @@ pub enum Kind {
     Permission,
     NoSpace,
     OsError,
+    /// Not an error anyone sees: the R glue's hot calls answer an argument
+    /// not in its plain form with it, and R's checks take over.
+    SlowPath,
 }
 
 impl Kind {
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Permission => "permission",
             Kind::NoSpace => "no_space",
             Kind::OsError => "os_error",
+            Kind::SlowPath => "slow_path",
         }
     }
 }

@@ -9,7 +9,7 @@ CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable clean cross-check wine-setup
+.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable bench-anchors clean cross-check wine-setup
 
 deps:
 	@bash tools/install-deps.sh
@@ -65,11 +65,16 @@ check:
 demo: install
 	$(RSCRIPT) demo/demo.R
 
-bench: install
+bench: install bench-anchors
 	$(RSCRIPT) bench/run.R
 
+# What the bench compares against (tools/bench-anchors.sh): rustipc at the
+# commit of the speed issue, and interprocess from INTERPROCESS_SRC.
+bench-anchors:
+	INTERPROCESS_SRC=$(INTERPROCESS_SRC) bash tools/bench-anchors.sh
+
 # The same benchmarks with the portable backend.
-bench-portable: install-portable
+bench-portable: install-portable bench-anchors
 	R_LIBS=$(R_LIB_PORTABLE) Rscript bench/run.R
 
 soak: install

@@ -1,5 +1,11 @@
 # make bench: throughput and hand-off latency, reported as ratios to an empty
 # native call and to filelock, all measured in this one run.
+# Anchors built by `make bench-anchors` live in a library of their own:
+# interprocess (when its source was given) is used from there; the baseline
+# rustipc only by bench/compare.R's child processes.
+cache <- Sys.getenv("RUSTIPC_BENCH_CACHE", file.path(Sys.getenv("HOME"), ".cache", "rustipc-bench"))
+anchors <- file.path(cache, "anchors-lib")
+if (dir.exists(anchors)) .libPaths(c(.libPaths(), anchors))
 library(rustipc)
 ns <- asNamespace("rustipc")
 rate <- function(f, n) { f(); t <- proc.time()[["elapsed"]]; f(n); n / (proc.time()[["elapsed"]] - t) }
@@ -21,10 +27,13 @@ add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty call
 # What the API itself costs: the interprocess-style object is a classed
 # list of closures, and R's `$` on a classed object looks for S3 methods.
 h <- environment(m$lock)$h
-native <- rate(loop({ .Call(ns$wrap__rs_mutex_lock, h, FALSE, Inf); .Call(ns$wrap__rs_mutex_unlock, h) }), N)
+native <- rate(loop({ .Call(ns$wrap__rs_mutex_lock, h, FALSE, Inf); .Call(ns$wrap__rs_mutex_unlock, h, TRUE) }), N)
 add("  of which: the two native calls", native, sprintf("%.1fx the cost of two empty calls", noop / (2 * native)))
 lookups <- rate(loop({ m$lock; m$unlock }), N)
 add("  of which: looking up m$lock and m$unlock", lookups, sprintf("%.1fx the cost of two empty calls", noop / (2 * lookups)))
+lk <- m$lock; ul <- m$unlock
+hoisted <- rate(loop({ lk(); ul() }), N)
+add("  the pair with the methods hoisted (lk <- m$lock)", hoisted, sprintf("%.1fx the cost of two empty calls", noop / (2 * hoisted)))
 invisible(m$remove())
 s <- semaphore()
 add("semaphore $post() + $wait()", rate(loop({ s$post(); s$wait() }), N))
@@ -79,7 +88,11 @@ invisible(c(a$remove(), b$remove()))
 
 # Hand-off latency: a waiter in another process is blocked in lock() (or
 # in a semaphore's wait()); we note the time just before releasing (or
-# posting), it notes the time it got through.
+# posting), it notes the time it got through.  rustipc's calls also note,
+# natively (rs_stamps, src/rust/src/stamps.rs), when the release started and
+# when the waiter's native call returned, and on which CPU: so each
+# hand-off splits into the releaser's R code, release -> waiter's native
+# return, and the waiter's R code.
 handoff <- function(kind, k = 41) {
   path <- tempfile(); m <- mutex(); target <- semaphore()
   sems <- list(start = semaphore(), ready = semaphore(), fin = semaphore())
@@ -89,59 +102,85 @@ handoff <- function(kind, k = 41) {
                  filelock = function(l) filelock::unlock(l), semaphore = function(l) target$post())
   p <- callr::r_bg(function(kind, name, target, path, sems, k) {
     m <- rustipc::mutex(name); target <- rustipc::semaphore(target); s <- lapply(sems, rustipc::semaphore)
-    got <- numeric(k)
+    stamps <- asNamespace("rustipc")$wrap__rs_stamps
+    .Call(stamps, TRUE)
+    got <- matrix(NA_real_, k, 3)
     for (i in seq_len(k)) {
       s$start$wait(); s$ready$post()
       l <- switch(kind, mutex = m$lock(), rustipc = rustipc::lock(path), filelock = filelock::lock(path),
                   semaphore = target$wait())
-      got[i] <- as.numeric(Sys.time())
+      t <- as.numeric(Sys.time())
+      got[i, ] <- c(t, .Call(stamps, TRUE)[c(2, 4)])
       switch(kind, mutex = m$unlock(), rustipc = rustipc::unlock(l), filelock = filelock::unlock(l), NULL)
       s$fin$post()
     }
     got
   }, list(kind, m$name, target$name, path, lapply(sems, `[[`, "name"), k), libpath = .libPaths())
-  rel <- numeric(k)
+  stamps <- ns$wrap__rs_stamps
+  .Call(stamps, TRUE)
+  rel <- matrix(NA_real_, k, 3)
   for (i in seq_len(k)) {
     l <- take(); sems$start$post(); sems$ready$wait()
     Sys.sleep(0.002) # let the waiter block in the kernel
-    rel[i] <- as.numeric(Sys.time())
+    t <- as.numeric(Sys.time())
     give(l)
+    rel[i, ] <- c(t, .Call(stamps, TRUE)[c(1, 3)])
     sems$fin$wait()
   }
+  .Call(stamps, FALSE)
   p$wait(30000)
-  d <- (p$get_result() - rel) * 1e6
+  got <- p$get_result()
   invisible(c(m$remove(), target$remove(), vapply(sems, function(s) s$remove(), TRUE)))
   unlink(path)
-  d[-1]
+  keep <- -1
+  us <- function(x) x[keep] * 1e6
+  d <- list(total = us(got[, 1] - rel[, 1]))
+  if (kind != "filelock") {
+    d$releaser_r <- us(rel[, 2] - rel[, 1])
+    d$native <- us(got[, 2] - rel[, 2])
+    d$waiter_r <- us(got[, 1] - got[, 2])
+    d$same_cpu <- sum(got[keep, 3] == rel[keep, 3] & got[keep, 3] >= 0)
+  }
+  d
 }
 label <- c(mutex = "mutex", semaphore = "semaphore post -> wait",
            rustipc = "lock()", filelock = "filelock::lock()")
-for (kind in c("mutex", "semaphore", "rustipc", "filelock")) {
+hand <- list()
+add_handoff <- function(kind, suffix = "") {
   d <- handoff(kind)
-  add(sprintf("hand-off latency: %s", label[kind]),
-      NA, sprintf("median %.0f us, 90th percentile %.0f us", median(d), quantile(d, 0.9)))
+  q <- function(x) sprintf("%.0f / %.0f", median(x), quantile(x, 0.9))
+  hand[[length(hand) + 1]] <<- data.frame(
+    hand_off = paste0(label[kind], suffix), total_us = q(d$total),
+    releaser_R_us = if (is.null(d$native)) "" else q(d$releaser_r),
+    release_to_native_return_us = if (is.null(d$native)) "" else q(d$native),
+    waiter_R_us = if (is.null(d$native)) "" else q(d$waiter_r),
+    woke_on_releasers_cpu = if (is.null(d$native)) "" else sprintf("%d of %d", d$same_cpu, length(d$total)))
+  median(d$total)
 }
+hand_med <- sapply(c("mutex", "semaphore", "rustipc", "filelock"), add_handoff)
 # The same for lock() and filelock with a CPU hog on each core: a waiter
 # that must first be scheduled (0.1.0 started a helper thread per wait,
 # which under load first ran milliseconds later) shows it here.
 hogs <- lapply(seq_len(parallel::detectCores()), function(i)
   callr::r_bg(function() repeat NULL, libpath = .libPaths()))
-for (kind in c("rustipc", "filelock")) {
-  d <- handoff(kind)
-  add(sprintf("hand-off latency: %s, CPU hogs running", label[kind]),
-      NA, sprintf("median %.0f us, 90th percentile %.0f us", median(d), quantile(d, 0.9)))
-}
+hog_ours <- add_handoff("rustipc", ", CPU hogs running")
+hog_theirs <- add_handoff("filelock", ", CPU hogs running")
 for (h in hogs) h$kill()
 
-# The floor for the rows above: the same protocol in C, without R.
+# The floor for the rows above: the same protocol in C, without R, with
+# the two processes where the scheduler puts them, on one CPU, and on two.
 cc <- Sys.which(c("cc", "gcc"))
 cc <- cc[nzchar(cc)][1]
 if (!is.na(cc)) {
   exe <- tempfile("handoff_floor")
   if (system2(cc, c("-O2", "-o", exe, "bench/handoff_floor.c", "-lpthread")) == 0) {
-    f <- as.numeric(strsplit(system2(exe, stdout = TRUE), " ")[[1]])
-    add("hand-off latency: the same in C, no R", NA,
-        sprintf("median %.0f us, 90th percentile %.0f us", f[1], f[2]))
+    for (mode in c("", "same", "other")) {
+      f <- suppressWarnings(as.numeric(strsplit(system2(exe, mode, stdout = TRUE), " ")[[1]]))
+      hand[[length(hand) + 1]] <- data.frame(
+        hand_off = paste("the same in C, no R", switch(mode, same = "(one CPU)", other = "(two CPUs)", "(unpinned)")),
+        total_us = if (is.na(f[1])) "not possible here" else sprintf("%.0f / %.0f", f[1], f[2]),
+        releaser_R_us = "", release_to_native_return_us = "", waiter_R_us = "", woke_on_releasers_cpu = "")
+    }
   }
   unlink(exe)
 }
@@ -177,9 +216,24 @@ pc <- function(nprod = 3, ncons = 2, per = 3000) {
 }
 add("msg_queue producer/consumer (3 producers, 2 consumers)", pc(), "messages per second, each received once")
 
-options(width = 200)
+options(width = 250)
 tab <- do.call(rbind, rows)
 print(tab, row.names = FALSE, right = FALSE)
+
+cat("\nHand-off to a blocked waiter in another process, median / 90th percentile in us (40 hand-offs each).\n",
+    "rustipc's rows split the total with native timestamps: the releaser's R code before the native release,\n",
+    "the native release to the waiter's native return, and the waiter's R code after it.\n", sep = "")
+print(do.call(rbind, hand), row.names = FALSE, right = FALSE)
+cat(sprintf("lock() / filelock hand-off medians: %.2fx, %.2fx with CPU hogs\n",
+            hand_med[["rustipc"]] / hand_med[["filelock"]], hog_ours / hog_theirs))
+
+cat("\nThe pairs against rustipc at 39ac12e (when the speed issue was filed) and interprocess,\n",
+    "each in fresh child processes, medians of 5 alternating rounds (ns per pair; empty_calls: multiples of\n",
+    "an empty native call in the same process):\n", sep = "")
+source("bench/compare.R")
+cmp <- compare_pairs(file.path(cache, "baseline-lib"))
+cat("versions:", paste(names(cmp$versions), cmp$versions, collapse = ", "), "\n")
+print(compare_table(cmp), row.names = FALSE)
 
 cat("\nContention: n processes on one object for 1.5 s each (queue: half producers, half consumers;\n",
     "p50/p99: one operation, waiting included; fewest/most: operations by one process)\n", sep = "")

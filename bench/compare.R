@@ -1,0 +1,53 @@
+# The pairs of `make bench` against rustipc as it was when the speed issue
+# was filed (0.1.0 plus the fixes of that day, commit 39ac12e, installed by
+# `make bench-anchors` into its own library) and against interprocess (when
+# installed: see README, "Speed").  Each candidate runs in a fresh child
+# process, in alternating rounds, so all share this run's conditions;
+# rustipc's figures are also given as multiples of an empty native call
+# measured in the same child.  Sourced by bench/run.R; returns a data frame
+# of medians over the rounds (ns per pair).
+pair_costs <- function(pkg, n) {
+  ns <- asNamespace(pkg)
+  m <- ns$mutex(); s <- ns$semaphore(); q <- ns$msg_queue(); msg <- strrep("x", 100)
+  on.exit(invisible(c(m$remove(), s$remove(), q$remove())))
+  time <- function(f) { f(10); t <- proc.time()[["elapsed"]]; f(n); (proc.time()[["elapsed"]] - t) / n * 1e9 }
+  noop <- if (pkg == "rustipc") {
+    fn <- ns$wrap__rs_noop
+    time(function(k) for (i in seq_len(k)) .Call(fn))
+  } else NA
+  c(noop = noop,
+    mutex = time(function(k) for (i in seq_len(k)) { m$lock(); m$unlock() }),
+    semaphore = time(function(k) for (i in seq_len(k)) { s$post(); s$wait() }),
+    queue = time(function(k) for (i in seq_len(k)) { q$send(msg); q$receive() }))
+}
+
+compare_pairs <- function(baseline_lib, rounds = 5) {
+  cands <- list(now = list(pkg = "rustipc", lib = .libPaths(), n = 100000))
+  if (nzchar(baseline_lib) && file.exists(file.path(baseline_lib, "rustipc"))) {
+    cands$then <- list(pkg = "rustipc", lib = c(baseline_lib, .libPaths()), n = 100000)
+  }
+  if (requireNamespace("interprocess", quietly = TRUE)) {
+    cands$interprocess <- list(pkg = "interprocess", lib = .libPaths(), n = 10000)
+  }
+  runs <- lapply(seq_len(rounds), function(r) lapply(cands, function(c)
+    callr::r(pair_costs, list(c$pkg, c$n), libpath = c$lib)))
+  med <- sapply(names(cands), function(k) apply(sapply(runs, `[[`, k), 1, median))
+  list(ns = med, candidates = names(cands),
+       versions = vapply(cands, function(c) callr::r(function(p) format(utils::packageVersion(p)),
+                                                      list(c$pkg), libpath = c$lib), ""))
+}
+
+# The table: ns per pair, multiples of the empty call, and the goals' ratios.
+compare_table <- function(cmp) {
+  med <- cmp$ns
+  rows <- lapply(c("mutex", "semaphore", "queue"), function(k) {
+    now <- med[k, "now"]
+    x <- now / med["noop", "now"]
+    then <- if ("then" %in% colnames(med)) med[k, "then"] / med["noop", "then"] else NA
+    ip <- if ("interprocess" %in% colnames(med)) med[k, "interprocess"] else NA
+    data.frame(pair = k, ns_now = round(now), empty_calls_now = round(x, 1),
+               empty_calls_39ac12e = round(then, 1), faster_than_39ac12e = round(then / x, 2),
+               ns_interprocess = round(ip), faster_than_interprocess = round(ip / now, 1))
+  })
+  do.call(rbind, rows)
+}

@@ -53,8 +53,6 @@
     X(3, wrap__rs_mq_settle)            \
     X(1, wrap__rs_mq_info)              \
     X(1, wrap__rs_mq_remove)            \
-    X(3, wrap__rs_lock)                 \
-    X(1, wrap__rs_unlock)               \
     X(1, wrap__rs_lock_info)            \
     X(0, wrap__rs_objects)              \
     X(2, wrap__rs_remove_name)          \
@@ -78,6 +76,13 @@
     X(4, wrap__rs_mq_send, rsx_mq_send)                     \
     X(2, wrap__rs_mq_receive, rsx_mq_receive)
 
+// lock() and unlock(): plain C-ABI too (src/rust/src/filelock.rs), whose R
+// functions check the arguments first (lock()'s result is a list, so an
+// error list is told apart in R).
+#define LEAN_POINTS(X)                                      \
+    X(3, wrap__rs_lock, rsx_lock)                           \
+    X(1, wrap__rs_unlock, rsx_unlock)
+
 // The same without the fallback to R, for the slow path in R/hot.R, whose
 // arguments are checked (so no call there can come back to R/hot.R).
 #define CHECKED_POINTS(X)                                   \
@@ -92,6 +97,7 @@ ENTRY_POINTS(DEFINE_SHIM)
 #define DEFINE_FAST_SHIM(n, name, f) SHIM##n(f)
 FAST_POINTS(DEFINE_FAST_SHIM)
 SHIM4(rsx_mq_send_checked)
+LEAN_POINTS(DEFINE_FAST_SHIM)
 
 // rs_hot_fail(result, "<name>", list(<arguments>)) in rustipc's namespace.
 // The arguments go in a list so that none is evaluated again (a symbol or
@@ -149,6 +155,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY_POINTS(CALL_ENTRY)
     FAST_POINTS(FAST_ENTRY)
     CHECKED_POINTS(CALL_ENTRY_AS)
+    LEAN_POINTS(CALL_ENTRY_AS)
     {NULL, NULL, 0}
 };
 

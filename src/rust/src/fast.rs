@@ -178,12 +178,12 @@ unsafe fn text<'a>(x: Sexp, checked: bool) -> Result<&'a str> {
 
 /// An R value from a Robj made on the slow path (error lists): the SEXP
 /// stays valid until R protects the result, since nothing allocates between.
-fn from_robj(r: Robj) -> Sexp {
+pub(crate) fn from_robj(r: Robj) -> Sexp {
     // SAFETY: reading the SEXP of a live Robj.
     unsafe { r.get().cast() }
 }
 
-fn logical(b: bool) -> Sexp {
+pub(crate) fn logical(b: bool) -> Sexp {
     // SAFETY: allocates a length-1 logical (interrupts are suspended).
     unsafe { Rf_ScalarLogical(b as i32) }
 }
@@ -201,7 +201,7 @@ fn outcome(r: Result<Outcome>, timeout_ms: f64) -> Sexp {
 }
 
 /// Run `f`, turning a panic into an error list.
-fn guard(f: impl FnOnce() -> Sexp) -> Sexp {
+pub(crate) fn guard(f: impl FnOnce() -> Sexp) -> Sexp {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|_| from_robj(err_to_r(Error::new(Kind::OsError, "internal error (a Rust panic)"))))
 }

@@ -1,6 +1,7 @@
 //! R entry points for [`rustipc_core::filelock`].
 
 use crate::error::{err_to_r, Error, Kind, Result};
+use crate::fast;
 use extendr_api::prelude::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
@@ -43,6 +44,8 @@ extern "C" {
     fn STRING_ELT(x: RawSexp, i: isize) -> RawSexp;
     fn R_CHAR(x: RawSexp) -> *const std::ffi::c_char;
     fn Rf_getCharCE(x: RawSexp) -> u32;
+    fn LOGICAL(x: RawSexp) -> *mut i32;
+    fn REAL(x: RawSexp) -> *mut f64;
 }
 const EXTPTRSXP: i32 = 22;
 const STRSXP: u32 = 16;
@@ -87,13 +90,15 @@ extern "C" fn free_handle(s: RawSexp) {
 /// one restored from a file (serialisation keeps no address: another
 /// process's lock, not held here), or an error when `h` is not a rustipc
 /// lock pointer.
-fn handle_of(h: &Robj) -> Result<Option<&LockHandle>> {
+///
+/// # Safety
+/// `h` must be a valid SEXP.
+unsafe fn handle_of<'a>(h: RawSexp) -> Result<Option<&'a LockHandle>> {
     // SAFETY: fields are read only from external pointers whose tags are
     // our symbols (symbols are unique, so comparing addresses compares
     // names); a handle's address is a live Box<LockHandle> or null, and the
     // handle lives at least as long as `h`, which protects it.
     unsafe {
-        let h = h.get().cast::<std::ffi::c_void>();
         if TYPEOF(h) == EXTPTRSXP && R_ExternalPtrTag(h) == outer_tag() {
             let own = R_ExternalPtrProtected(h);
             if TYPEOF(own) == EXTPTRSXP && R_ExternalPtrTag(own) == handle_tag() {
@@ -108,12 +113,15 @@ fn handle_of(h: &Robj) -> Result<Option<&LockHandle>> {
 /// text in another encoding (R converts it or explains why it cannot), or a
 /// path starting with `~` (R expands it).  Checking here keeps both tests
 /// off lock()'s R fast path.
-fn path_text(path: &Robj) -> Option<&str> {
-    // SAFETY: the R layer passes a character vector of length 1 (not NA);
-    // CHAR() of an element is a NUL-terminated string that lives as long as
-    // `path`.
+///
+/// # Safety
+/// `path` must be a character vector of length 1 (not NA), which the R
+/// layer checks, living as long as the result.
+unsafe fn path_text<'a>(path: RawSexp) -> Option<&'a str> {
+    // SAFETY: per the contract; CHAR() of an element is a NUL-terminated
+    // string that lives as long as `path`.
     let (bytes, enc) = unsafe {
-        let c = STRING_ELT(path.get().cast(), 0);
+        let c = STRING_ELT(path, 0);
         (std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes(), Rf_getCharCE(c))
     };
     if !(bytes.is_ascii() || enc == CE_UTF8) {
@@ -122,65 +130,84 @@ fn path_text(path: &Robj) -> Option<&str> {
     std::str::from_utf8(bytes).ok().filter(|s| !s.starts_with('~'))
 }
 
-/// list(handle, path), NULL on timeout, list(retry = TRUE) when R must
-/// prepare the path (see [`path_text`]), or an error list.
-#[extendr]
-fn rs_lock(path: Robj, exclusive: bool, timeout_ms: f64) -> Robj {
-    let Some(path) = path_text(&path) else {
-        return list!(retry = true).into();
-    };
-    let path = absolute(path).to_string_lossy().into_owned();
-    let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
-        Ok(Some(held)) => {
-            crate::stamps::acquired();
-            held
+/// `rs_lock(path, exclusive, timeout_ms)`: list(handle, path), NULL on
+/// timeout, list(retry = TRUE) when R must prepare the path (see
+/// [`path_text`]), or an error list.  A plain C-ABI entry point like those
+/// of [`crate::fast`] (lock() is a hot call); the R layer has checked the
+/// arguments (a string, TRUE/FALSE, a double).
+///
+/// # Safety
+/// Called by R through `.Call` (src/entrypoint.c) with valid SEXPs of
+/// those types.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_lock(path: RawSexp, exclusive: RawSexp, timeout_ms: RawSexp) -> RawSexp {
+    fast::guard(|| {
+        // SAFETY: per the contract.
+        let (exclusive, timeout_ms) = unsafe { (*LOGICAL(exclusive) != 0, *REAL(timeout_ms)) };
+        // SAFETY: per the contract.
+        let Some(path) = (unsafe { path_text(path) }) else {
+            return fast::from_robj(list!(retry = true).into());
+        };
+        let path = absolute(path).to_string_lossy().into_owned();
+        let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
+            Ok(Some(held)) => {
+                crate::stamps::acquired();
+                held
+            }
+            // SAFETY: R_NilValue is a constant.
+            Ok(None) => return unsafe { R_NilValue },
+            Err(e) => return fast::from_robj(err_to_r(e)),
+        };
+        let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
+        let own = Box::into_raw(Box::new(LockHandle::new(held)));
+        // SAFETY: every new object is protected until it is stored in the
+        // result, which R protects once returned (nothing allocates after
+        // the protection stack is popped).  The handle pointer owns the box
+        // from here on (see free_handle).  The path is valid UTF-8 (a Rust
+        // String) shorter than 2^31 bytes.
+        unsafe {
+            let own = Rf_protect(R_MakeExternalPtr(own.cast(), handle_tag(), R_NilValue));
+            R_RegisterCFinalizerEx(own, free_handle, 1);
+            let outer = Rf_protect(R_MakeExternalPtr(addr, outer_tag(), own));
+            let s = Rf_protect(Rf_allocVector(STRSXP, 1));
+            SET_STRING_ELT(s, 0, Rf_mkCharLenCE(path.as_ptr().cast(), path.len() as i32, CE_UTF8));
+            let out = Rf_protect(Rf_allocVector(VECSXP, 2));
+            SET_VECTOR_ELT(out, 0, outer);
+            SET_VECTOR_ELT(out, 1, s);
+            Rf_unprotect(4);
+            out
         }
-        Ok(None) => return ().into(),
-        Err(e) => return err_to_r(e),
-    };
-    let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
-    let own = Box::into_raw(Box::new(LockHandle::new(held)));
-    // SAFETY: every new object is protected until it is stored in the
-    // result, and the result is protected by Robj::from_sexp before the
-    // protection stack is popped.  The handle pointer owns the box from
-    // here on (see free_handle).  The path is valid UTF-8 (a Rust String)
-    // shorter than 2^31 bytes.
-    unsafe {
-        let own = Rf_protect(R_MakeExternalPtr(own.cast(), handle_tag(), R_NilValue));
-        R_RegisterCFinalizerEx(own, free_handle, 1);
-        let outer = Rf_protect(R_MakeExternalPtr(addr, outer_tag(), own));
-        let s = Rf_protect(Rf_allocVector(STRSXP, 1));
-        SET_STRING_ELT(s, 0, Rf_mkCharLenCE(path.as_ptr().cast(), path.len() as i32, CE_UTF8));
-        let out = Rf_protect(Rf_allocVector(VECSXP, 2));
-        SET_VECTOR_ELT(out, 0, outer);
-        SET_VECTOR_ELT(out, 1, s);
-        let out = Robj::from_sexp(out.cast());
-        Rf_unprotect(4);
-        out
-    }
+    })
 }
 
-/// TRUE, or an error list when `h` is not a lock handle.
-#[extendr]
-fn rs_unlock(h: Robj) -> Robj {
-    crate::stamps::release();
-    match handle_of(&h) {
-        Ok(Some(l)) => {
-            l.unlock();
-            // SAFETY: `h` is an external pointer (checked in handle_of()).
-            unsafe { R_ClearExternalPtr(h.get().cast()) };
-            true.into()
+/// `rs_unlock(h)`: TRUE, or an error list when `h` is not a lock handle.
+///
+/// # Safety
+/// As [`rsx_lock`]; `h` may be any SEXP.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_unlock(h: RawSexp) -> RawSexp {
+    fast::guard(|| {
+        crate::stamps::release();
+        // SAFETY: a live SEXP of this .Call.
+        match unsafe { handle_of(h) } {
+            Ok(Some(l)) => {
+                l.unlock();
+                // SAFETY: `h` is an external pointer (checked in handle_of()).
+                unsafe { R_ClearExternalPtr(h) };
+                fast::logical(true)
+            }
+            Ok(None) => fast::logical(true),
+            Err(e) => fast::from_robj(err_to_r(e)),
         }
-        Ok(None) => true.into(),
-        Err(e) => err_to_r(e),
-    }
+    })
 }
 
 /// Whether the handle holds its lock (FALSE after unlock(), in a fork
 /// child, and for a handle restored from a file), for print().
 #[extendr]
 fn rs_lock_info(h: Robj) -> Robj {
-    match handle_of(&h) {
+    // SAFETY: `h` is a live SEXP of this call.
+    match unsafe { handle_of(h.get().cast()) } {
         Ok(Some(l)) => l.is_held().into(),
         Ok(None) => false.into(),
         Err(e) => err_to_r(e),
@@ -189,7 +216,5 @@ fn rs_lock_info(h: Robj) -> Robj {
 
 extendr_module! {
     mod filelock;
-    fn rs_lock;
-    fn rs_unlock;
     fn rs_lock_info;
 }

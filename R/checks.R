@@ -102,10 +102,17 @@ check_name <- function(name, arg = "name") {
   name
 }
 
+# Whether this is Windows (an argument default of the checks whose rules
+# differ, so that tests on other systems can check the Windows rules too).
+on_windows <- function() .Platform$OS.type == "windows"
+
 # A name in I(): interprocess skips its name rules and hands it to the OS.
 # rustipc objects are files named after the name, so it must be one valid
-# file name, and not start with "." (the object directory's own files do).  Returned still in I(), so `$name` can be passed back as it is.
-check_asis_name <- function(name, arg) {
+# file name, and not start with "." (the object directory's own files do).
+# Windows forbids more in file names than Unix does: those names are
+# refused here, with the reason, rather than failing in the file system.
+# Returned still in I(), so `$name` can be passed back as it is.
+check_asis_name <- function(name, arg, windows = on_windows()) {
   x <- check_string(unclass(name), arg)
   n <- nchar(x, type = "bytes")
   why <- if (n == 0L) {
@@ -118,6 +125,8 @@ check_asis_name <- function(name, arg) {
     "cannot contain \"/\""
   } else if (n > 255L) {
     sprintf("must be at most 255 bytes in UTF-8 (it is %d)", n)
+  } else if (windows) {
+    windows_name_problem(x)
   }
   if (!is.null(why)) {
     rs_abort("invalid_argument",
@@ -125,6 +134,20 @@ check_asis_name <- function(name, arg) {
              argument = arg)
   }
   structure(x, class = "AsIs")
+}
+
+# Why `x` cannot be a file name on Windows, or NULL: the characters
+# \\ : * ? " < > | and control characters, a trailing space or ".", and the
+# device names (CON, NUL, COM1, ... also with an extension, in any case).
+windows_name_problem <- function(x) {
+  if (grepl("[\\\\:*?\"<>|]", x) || grepl("[[:cntrl:]]", x)) {
+    return("cannot contain \\ : * ? \" < > | or control characters on Windows")
+  }
+  if (grepl("[ .]$", x)) return("cannot end with a space or \".\" on Windows")
+  if (grepl("^(con|prn|aux|nul|com[1-9]|lpt[1-9])( *\\..*)?$", x, ignore.case = TRUE)) {
+    return("cannot be a device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9) on Windows")
+  }
+  NULL
 }
 
 # NULL, or a prefix of "create" or "exists" in any case, as in interprocess.
@@ -148,7 +171,8 @@ object_name <- function(name, file, missing_name) {
 }
 
 # An absolute, normalised path, the same whether or not the file exists yet.
-file_key <- function(path) {
+# (On Windows with / as the separator, as normalizePath(winslash = "/").)
+file_key <- function(path, windows = on_windows()) {
   path <- path.expand(path)
   parts <- character()
   repeat {
@@ -158,5 +182,14 @@ file_key <- function(path) {
   }
   path <- normalizePath(path, winslash = "/", mustWork = FALSE)
   if (length(parts)) path <- do.call(file.path, as.list(c(path, parts)))
-  gsub("/+", "/", path)
+  squeeze_slashes(path, windows)
+}
+
+# Repeated slashes are one, except the two that begin a Windows network
+# (UNC) path, //server/share/...
+squeeze_slashes <- function(path, windows = on_windows()) {
+  if (windows) path <- gsub("\\\\", "/", path)
+  unc <- windows && startsWith(path, "//")
+  path <- gsub("/+", "/", path)
+  if (unc) paste0("/", path) else path
 }

@@ -7,12 +7,13 @@
 #'
 #' Unlike filelock's locks:
 #' * failed, timed-out and interrupted attempts leave no file descriptor
-#'   open, and descriptors are close-on-exec;
+#'   open, and descriptors are close-on-exec (on Windows, handles are not
+#'   inherited by child processes);
 #' * reading or writing the lock file in the holding process does not
 #'   release the lock, and a symlink or another path to the same file is the
 #'   same lock (files are identified by device and inode);
-#' * a child made by fork (`parallel::mcparallel()`) is not handed its
-#'   parent's lock;
+#' * a child made by fork (`parallel::mcparallel()`, not on Windows) is not
+#'   handed its parent's lock;
 #' * a waiter gets the lock as soon as it is released, without polling, and
 #'   no SIGALRM or interval timer is used; Ctrl-C ends a wait;
 #' * errors are classed and name the file;
@@ -20,10 +21,12 @@
 #'   `"caf\xe9"` unmarked in a UTF-8 session) is an error rather than a
 #'   different file name.
 #'
-#' The locks are Linux open-file-description locks on the whole file.  They
-#' conflict with filelock's (classic `fcntl`) locks, so the two packages
-#' exclude each other.  A process that ends in any way releases its locks; a
-#' lock object that is garbage collected releases its lock.
+#' On Linux the locks are open-file-description locks on the whole file.
+#' They conflict with filelock's (classic `fcntl`) locks, so the two
+#' packages exclude each other.  On Windows they are `LockFileEx()` locks,
+#' the kind filelock takes there.  A process that ends in any way (killed
+#' included: SIGKILL, or `TerminateProcess()` on Windows) releases its
+#' locks; a lock object that is garbage collected releases its lock.
 #'
 #' In one process, asking again for the same kind of lock on the same file
 #' (by the same path) returns an object [identical()] to the first, as in
@@ -88,18 +91,21 @@ lock_class <- c("rustipc_lock", "filelock_lock")
 # directory.
 lock_retry <- function(h, path, exclusive, timeout) {
   if (!isTRUE(h$retry)) rs_fail(h)
-  path <- as_utf8(path, "path")
-  if (startsWith(path, "~")) {
-    slash <- regexpr("/", path, fixed = TRUE)
-    head <- if (slash > 0L) substr(path, 1L, slash - 1L) else path
-    home <- path.expand(head)
-    path <- if (startsWith(home, "~")) {
-      paste0("./", path)
-    } else {
-      paste0(home, if (slash > 0L) substring(path, slash) else "")
-    }
+  lock(expand_tilde(as_utf8(path, "path")), exclusive, timeout)
+}
+
+# `path` with a leading ~ or ~user expanded; on Windows a backslash also
+# ends the ~ part (path.expand() takes "~\\x" there, and knows no ~user).
+expand_tilde <- function(path, windows = on_windows()) {
+  if (!startsWith(path, "~")) return(path)
+  slash <- regexpr(if (windows) "[/\\\\]" else "/", path)
+  head <- if (slash > 0L) substr(path, 1L, slash - 1L) else path
+  home <- path.expand(head)
+  if (startsWith(home, "~")) {
+    paste0("./", path)
+  } else {
+    paste0(home, if (slash > 0L) substring(path, slash) else "")
   }
-  lock(path, exclusive, timeout)
 }
 
 #' @rdname lock

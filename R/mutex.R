@@ -6,16 +6,19 @@
 #'
 #' Unlike interprocess' mutex:
 #' * the lock is released the moment its holder dies, however it dies
-#'   (SIGKILL included), and a waiting process gets it at once;
-#' * every wait can be interrupted with Ctrl-C (an R `interrupt` condition);
+#'   (SIGKILL included; on Windows, `TerminateProcess()`), and a waiting
+#'   process gets it at once;
+#' * every wait can be interrupted with Ctrl-C (an R `interrupt` condition;
+#'   Esc in RGui);
 #' * any non-negative `timeout_ms` works, also above 2^31 ms;
-#' * a child made by fork (`parallel::mcparallel()`) neither holds nor can
-#'   release its parent's lock;
+#' * a child made by fork (`parallel::mcparallel()`, not on Windows)
+#'   neither holds nor can release its parent's lock;
 #' * the object keeps its OS handle; when the last R object of a held mutex
 #'   is garbage collected, the lock is released;
 #' * a name that belongs to a semaphore or a message queue is a
 #'   `rustipc_error_wrong_kind` error; objects are readable and writable by
-#'   their creator only (mode 0600).
+#'   their creator only (mode 0600; on Windows, in a directory private to
+#'   the user, see [rustipc-package]).
 #'
 #' Locks belong to the process: a second `$lock()` on a mutex this process
 #' already holds (through any object of that name) is a
@@ -24,14 +27,17 @@
 #' @param name The mutex's name: letters and digits, starting with a letter,
 #'   at most 250 characters.  See [uid()] and [hash()].  As in interprocess,
 #'   a name in [I()] skips these rules; it must still be one valid file
-#'   name (not empty, not `"."` or `".."`, no `"/"`, at most 255 bytes in
-#'   UTF-8), and `$name` keeps the `I()`.
+#'   name (not empty, not `"."` or `".."`, not starting with `"."`, no
+#'   `"/"`, at most 255 bytes in UTF-8; on Windows also none of
+#'   `\ : * ? " < > |`, no trailing space or `"."`, and no device name such
+#'   as `CON` or `NUL`), and `$name` keeps the `I()`.
 #' @param assert `NULL` opens the mutex or creates it; `"create"` is an error
 #'   (`rustipc_error_already_exists`) if it exists; `"exists"` is an error
 #'   (`rustipc_error_not_found`) if it does not.  As in interprocess, any
 #'   start of either word, in any case, will do (`"c"`, `"EXISTS"`).
 #' @param cleanup If `TRUE`, the mutex is removed when the R session ends
-#'   normally.  Otherwise it persists until `$remove()` (or a reboot).
+#'   normally.  Otherwise it persists until `$remove()` (or, on Linux, a
+#'   reboot: `/dev/shm` is in memory).
 #' @param file Instead of `name`: the name is [hash()] of this file's
 #'   absolute, normalised path (the file need not exist and is never
 #'   touched).  Giving both `name` and `file` is an error.

@@ -17,10 +17,11 @@
 #' \eqn{v = slot \cdot 2^{22} + block \cdot 2^{10} + i}:
 #' * `slot` counts 10 ms intervals of the system clock since 2020-01-01 UTC
 #'   (room until the year 3159);
-#' * `block` (0 to 4095) is claimed by the process: it locks (`flock`) the
-#'   file `.uid-<block>` in the user's private object directory (see
-#'   [ipc_objects()]); the kernel gives the lock to one open file at a time
-#'   and frees it when the process has exited, however it ended;
+#' * `block` (0 to 4095) is claimed by the process: it locks (`flock`, or
+#'   `LockFileEx()` on Windows) the file `.uid-<block>` in the user's
+#'   private object directory (see [ipc_objects()]); the kernel gives the
+#'   lock to one open file at a time and frees it when the process has
+#'   exited, however it ended;
 #' * `i` counts this process' uids within the slot (up to 1,024).
 #'
 #' *Why uids never repeat.*  A process uses only slots later than the one in
@@ -31,10 +32,11 @@
 #' made is from a slot no later than the one in which the block was claimed
 #' again.  A child made by fork notices its new process id and claims its own
 #' block, so `parallel::mclapply()` children repeat neither each other nor the
-#' parent.  The argument needs the system clock not to be set back.  The
-#' lock is on a file, so it holds across PID and network namespaces (such as
-#' containers) that share the object directory, and no other user can take
-#' or exhaust the blocks, since only the owner can create files there.
+#' parent (Windows has no fork).  The argument needs the system clock not
+#' to be set back.  The lock is on a file, so it holds across PID and
+#' network namespaces (such as containers) that share the object directory,
+#' and no other user can take or exhaust the blocks, since only the owner
+#' can create files there.
 #'
 #' *Speed.*  Up to about 100,000 uids per second per process, from the first
 #' call on (the first call waits at most 10 ms); interprocess' `uid()` sleeps
@@ -75,12 +77,14 @@ hash <- function(str) {
 #' process-shared mutexes, open-file-description locks waited on by a
 #' helper thread); `"portable"` uses only facilities macOS also has (a lock
 #' word holding its owner's token, file-lock waits by polling) and is the
-#' backend on macOS; `"freebsd"` is FreeBSD's.  On Linux, installing with
+#' backend on macOS; `"freebsd"` is FreeBSD's; `"windows"` is Windows'
+#' (its own synchronisation objects and `LockFileEx()` file locks, which
+#' Windows releases when their process ends).  On Linux, installing with
 #' the environment variable `RUSTIPC_BACKEND=portable` builds the portable
-#' backend.  Objects made by one backend are not opened by another.
-#' Please give this in bug reports.
+#' backend; Windows has only its own.  Objects made by one backend are not
+#' opened by another.  Please give this in bug reports.
 #'
-#' @return `"linux"`, `"portable"` or `"freebsd"`.
+#' @return `"linux"`, `"portable"`, `"freebsd"` or `"windows"`.
 #' @family rustipc
 #' @export
 #' @examples

@@ -6,10 +6,12 @@
 #' no lock, never blocks, and skips files that are not rustipc objects.
 #'
 #' Objects live in the user's object directory: `/dev/shm/rustipc-<uid>` on
-#' Linux, else `rustipc-<uid>` in the temporary directory, or the directory
-#' named by the environment variable `RUSTIPC_DIR`.  The directory must
-#' belong to the user and have mode 0700; rustipc refuses any other
-#' (`rustipc_error_permission`).
+#' Linux, `%LOCALAPPDATA%\rustipc` on Windows, else `rustipc-<uid>` in the
+#' temporary directory; or the directory named by the environment variable
+#' `RUSTIPC_DIR`.  On Unix the directory must belong to the user and have
+#' mode 0700; rustipc refuses any other (`rustipc_error_permission`).  On
+#' Windows it is private to the user by the access control of the user's
+#' profile (see [rustipc-package]).
 #'
 #' @return A data frame with one row per object:
 #' * `name`: the object's name;
@@ -27,7 +29,8 @@
 #' * `cleanup`: whether it was created with `cleanup = TRUE`;
 #' * `orphaned`: whether it was created with `cleanup = TRUE` by a process
 #'   that has ended without removing it (killed, ended by a signal such as
-#'   SIGTERM or SIGHUP, or a `parallel` child); [ipc_cleanup()] removes
+#'   SIGTERM or SIGHUP, or a `parallel` child; on Windows, ended by
+#'   `TerminateProcess()`); [ipc_cleanup()] removes
 #'   these.  Also `TRUE` for a `"partial"` file whose creator is gone.
 #' @family rustipc
 #' @export
@@ -58,8 +61,10 @@ object_dir_used <- function() {
 #'
 #' Objects made with `cleanup = TRUE` are removed when their creator's R
 #' session ends normally.  A session that is killed, or ended by a signal
-#' (SIGTERM and SIGHUP are how containers and job schedulers stop R), cannot
-#' remove them; every object records its creator's process token, so such
+#' (SIGTERM and SIGHUP are how containers and job schedulers stop R), or on
+#' Windows ended by `TerminateProcess()` (Task Manager's "End task",
+#' `taskkill /F`, [tools::pskill()]), cannot remove them; every object
+#' records its creator's process token, so such
 #' objects are recognised as orphaned (see [ipc_objects()]) once the
 #' creator is gone.  `ipc_cleanup()` removes them, with the temporary files
 #' of creators that died while creating an object.  rustipc calls it when it

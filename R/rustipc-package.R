@@ -12,18 +12,22 @@
 #' * `with()` methods that hold a lock, a count or a message for one expression.
 #'
 #' The API follows the interprocess and filelock packages.  Unlike them, locks
-#' are released when their holder dies (even by SIGKILL), every wait can be
-#' interrupted with Ctrl-C, a killed process cannot wedge a queue, file locks
-#' leak no descriptors and are not handed to forked children, `max_nchar`
-#' counts characters, and every error is a classed condition
+#' are released when their holder dies (even by SIGKILL, or on Windows by
+#' `TerminateProcess()`, which Task Manager's "End task", `taskkill /F` and
+#' [tools::pskill()] use), every wait can be interrupted with Ctrl-C (Esc in
+#' RGui), a killed process cannot wedge a queue, file locks leak no
+#' descriptors and are not handed to forked children, `max_nchar` counts
+#' characters, and every error is a classed condition
 #' `c("rustipc_error_<kind>", "rustipc_error", "error", "condition")`.
 #'
-#' rustipc runs on Linux.  Objects live as files in a directory that belongs
-#' to the user (mode 0700; `/dev/shm/rustipc-<uid>` by default, see
-#' [ipc_objects()]), readable and writable by their owner only.
+#' rustipc is tested on Linux; it also builds for macOS, FreeBSD and Windows
+#' (see [ipc_backend()]).  Objects live as files in a directory that belongs
+#' to the user (see below and [ipc_objects()]), readable and writable by
+#' their owner only.
 #'
 #' @section Interrupts, and code that must not lose what it took:
-#' Every rustipc wait ends on Ctrl-C (an R `interrupt` condition), and it
+#' Every rustipc wait ends on Ctrl-C (an R `interrupt` condition; Esc in
+#' RGui, Ctrl-C in Rterm on Windows, where no signal is involved), and it
 #' ends that way only having taken nothing: a wait that got its lock,
 #' count or message returns it.  Inside rustipc no interrupt can separate a
 #' taken lock from its release in `with()`, nor a received message or count
@@ -53,15 +57,21 @@
 #'
 #' @section Where objects live, and who can open them:
 #' Objects are files in a directory that belongs to the user:
-#' `/dev/shm/rustipc-<uid>` on Linux, else `rustipc-<uid>` in the temporary
-#' directory, or the directory named by `RUSTIPC_DIR`.  The directory must
-#' be owned by the user and have mode 0700, objects mode 0600; anything else
-#' (a directory another user made first, a symbolic link, a FIFO or a
-#' foreign file under a name) is refused with a `rustipc_error_permission`
-#' or `rustipc_error_wrong_kind` error, never used.  Objects are therefore
-#' private to one user; unlike interprocess (whose objects other users could
-#' read), rustipc offers no sharing between users.  Processes of the same
-#' user are trusted.
+#' `/dev/shm/rustipc-<uid>` on Linux, `%LOCALAPPDATA%\rustipc` (in the
+#' user's profile, such as `C:\Users\<user>\AppData\Local\rustipc`) on
+#' Windows, else `rustipc-<uid>` in the temporary directory; or the
+#' directory named by the environment variable `RUSTIPC_DIR`.
+#'
+#' On Unix the directory must be owned by the user and have mode 0700,
+#' objects mode 0600; anything else (a directory another user made first, a
+#' symbolic link, a FIFO or a foreign file under a name) is refused with a
+#' `rustipc_error_permission` or `rustipc_error_wrong_kind` error, never
+#' used.  On Windows there are no file modes: the profile's access control
+#' keeps the default directory to the user (and administrators), and a
+#' `RUSTIPC_DIR` should be a directory just as private.  Objects are
+#' therefore private to one user; unlike interprocess (whose objects other
+#' users could read), rustipc offers no sharing between users.  Processes of
+#' the same user are trusted.
 #'
 #' @keywords internal
 #' @useDynLib rustipc, .registration = TRUE

@@ -1,5 +1,7 @@
 # Helpers shared by the test files.
 
+is_windows <- function() .Platform$OS.type == "windows"
+
 # Poll `cond()` until it is TRUE or `timeout` seconds pass: tests wait for
 # each other with deadlines, never with fixed sleeps.
 wait_until <- function(cond, timeout = 10, what = "condition") {
@@ -76,11 +78,43 @@ timing_checked <- function() isTRUE(as.logical(Sys.getenv("NOT_CRAN", "false")))
 # (fcntl_setlk: the linux backend's lock() waits in F_OFD_SETLKW on R's
 # thread), asleep on a futex (mutexes, semaphores, queues; the portable
 # backend's robust locks), or sleeping between the portable backend's
-# lock() attempts.
+# lock() attempts.  Windows has no wait channel to read: there a process
+# counts as blocked once its CPU time has stood still for 250 ms.
 blocked_in_wait <- function(pid) {
+  if (is_windows()) return(cpu_idle(pid, 0.25))
   wchan <- tryCatch(readLines(sprintf("/proc/%d/wchan", pid), warn = FALSE)[1],
                     error = function(e) "")
   grepl("setlk|lock|futex|nanosleep|hrtimer", wchan)
+}
+
+# Whether process `pid` has used no CPU time for `secs` seconds, judged from
+# the samples of earlier calls (callers poll it, as wait_until() does).
+cpu_seen <- new.env(parent = emptyenv())
+cpu_idle <- function(pid, secs) {
+  cpu <- tryCatch(sum(ps::ps_cpu_times(ps::ps_handle(pid))[c("user", "system")]),
+                  error = function(e) NA_real_)
+  if (is.na(cpu)) return(FALSE)
+  key <- as.character(pid)
+  now <- proc.time()[["elapsed"]]
+  seen <- cpu_seen[[key]]
+  if (is.null(seen) || seen$cpu != cpu) {
+    cpu_seen[[key]] <- list(cpu = cpu, since = now)
+    return(FALSE)
+  }
+  now - seen$since >= secs
+}
+
+# The number of files this process has open: descriptors on Unix, handles
+# on Windows (where there is no /proc).
+open_files <- function() {
+  if (is_windows()) ps::ps_num_fds() else length(list.files("/proc/self/fd"))
+}
+
+# The path a lock reports for `path`: as given (made absolute, not
+# resolved) on Unix; on Windows as normalizePath() writes it, as filelock
+# reports it there.
+lock_path <- function(path) {
+  if (is_windows()) normalizePath(path, mustWork = FALSE) else path
 }
 
 # A child process that takes a lock and holds it until it is killed:
@@ -99,7 +133,8 @@ bg_holding <- function(kind, target, shared = FALSE) {
 }
 
 # Send SIGINT to child `p` once `blocked(pid)` says it is waiting, and give
-# it up to 5 s to end.  Returns the time the signal was sent.
+# it up to 5 s to end.  Returns the time the signal was sent.  (On Windows,
+# processx sends a Ctrl-C event instead, which R takes as an interrupt.)
 interrupt_when_blocked <- function(p, blocked = blocked_in_wait) {
   wait_until(function() blocked(p$get_pid()), 20, "the child to block")
   sent <- as.numeric(Sys.time())

@@ -34,18 +34,25 @@ other_uid <- function(user) as.integer(system2("id", c("-u", user), stdout = TRU
 
 # Run R code as `user` (or as ourselves, user = NULL) in a fresh process,
 # with a time limit; `env` is a named character vector of extra variables.
-# Returns list(status, stdout, stderr, timeout).
+# Returns list(status, stdout, stderr, timeout).  As ourselves, without
+# `wrap`, this needs neither runuser nor env(1), so it works on Windows.
 as_user <- function(user, code, env = character(), timeout = 30, wrap = character()) {
-  vars <- c(R_LIBS = paste(.libPaths(), collapse = ":"), HOME = tempdir(), env)
-  args <- c(wrap, "env", paste0(names(vars), "=", vars), file.path(R.home("bin"), "Rscript"),
-            "--vanilla", "-e", sprintf("invisible(local({%s\n}))", code))
-  cmd <- if (is.null(user)) args[1] else "runuser"
-  if (!is.null(user)) args <- c("-u", user, "--", args) else args <- args[-1]
-  r <- processx::run(cmd, args, error_on_status = FALSE, timeout = timeout)
+  vars <- c(R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep), HOME = tempdir(), env)
+  rscript <- file.path(R.home("bin"), if (is_windows()) "Rscript.exe" else "Rscript")
+  r_args <- c("--vanilla", "-e", sprintf("invisible(local({%s\n}))", code))
+  r <- if (is.null(user) && !length(wrap)) {
+    processx::run(rscript, r_args, env = c("current", vars), error_on_status = FALSE, timeout = timeout)
+  } else {
+    args <- c(wrap, "env", paste0(names(vars), "=", vars), rscript, r_args)
+    cmd <- if (is.null(user)) args[1] else "runuser"
+    if (!is.null(user)) args <- c("-u", user, "--", args) else args <- args[-1]
+    processx::run(cmd, args, error_on_status = FALSE, timeout = timeout)
+  }
   list(status = r$status, stdout = r$stdout, stderr = r$stderr, timeout = isTRUE(r$timeout))
 }
 
-# A directory for the other user's experiments, readable by everyone.
+# A directory for the other user's experiments, readable by everyone (Unix
+# only: its callers skip on Windows).
 world_dir <- function() {
   d <- tempfile("rustipc-world-", tmpdir = if (dir.exists("/dev/shm")) "/dev/shm" else tempdir())
   dir.create(d)

@@ -107,6 +107,7 @@ test_that("several producers and consumers: every message exactly once", {
   expect_setequal(got, expected)
 })
 
+# tools::pskill() is TerminateProcess() on Windows, whatever the signal.
 test_that("peers killed with SIGKILL mid-traffic cannot wedge the queue", {
   q <- msg_queue(max_count = 20, max_nchar = 20)
   on.exit(q$remove())

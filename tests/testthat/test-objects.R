@@ -24,7 +24,10 @@ test_that("ipc_objects() lists kinds, sizes and whether mutexes are locked", {
 })
 
 test_that("cleanup = TRUE objects of a process ended by SIGTERM, SIGHUP or SIGKILL are orphans, and go", {
-  for (sig in c(tools::SIGTERM, tools::SIGHUP, tools::SIGKILL)) {
+  # On Windows tools::pskill() is TerminateProcess() whatever the signal
+  # (and only SIGINT and SIGTERM are defined there): one round.
+  sigs <- if (is_windows()) tools::SIGTERM else c(tools::SIGTERM, tools::SIGHUP, tools::SIGKILL)
+  for (sig in sigs) {
     f <- tempfile()
     p <- bg_ready(function(f) {
       m <- rustipc::mutex(cleanup = TRUE)

@@ -5,6 +5,11 @@
 test_that("objects are owner-only, in a directory of mode 0700", {
   m <- mutex()
   on.exit(m$remove())
+  if (is_windows()) {
+    # No modes there; the directory used is still the one asked for.
+    expect_identical(normalizePath(rustipc:::object_dir_used()), normalizePath(object_dir()))
+    skip("file modes are a Unix matter")
+  }
   expect_identical(format(file.info(object_dir())$mode), "700")
   expect_identical(format(file.info(object_path(m$name))$mode), "600")
   expect_identical(rustipc:::object_dir_used(), normalizePath(object_dir()))
@@ -81,6 +86,7 @@ test_that("an object file of another owner or with a wider mode is refused", {
 })
 
 test_that("a FIFO or a symlink under a name neither blocks nor is used", {
+  skip_on_os("windows")  # no FIFOs (and symbolic links need privileges)
   fifo <- uid()
   link <- uid()
   system2("mkfifo", object_path(fifo))
@@ -98,6 +104,7 @@ test_that("a FIFO or a symlink under a name neither blocks nor is used", {
 })
 
 test_that("lock() on a FIFO is an error at once, never a hang, also for another user", {
+  skip_on_os("windows")  # no FIFOs
   d <- world_dir()
   on.exit(unlink(d, recursive = TRUE))
   fifo <- file.path(d, "fifo")
@@ -274,6 +281,7 @@ test_that("ipc_objects() after a holder's SIGKILL changes nothing, and the next 
 
 test_that("a cancel signal reset by another library neither kills nor hangs R", {
   skip_on_cran()
+  skip_on_os("windows")  # real-time signals are a Unix matter
   cc <- file.path(R.home("bin"), "R")
   src <- tempfile(fileext = ".c")
   writeLines(c(

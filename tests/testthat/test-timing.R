@@ -38,6 +38,7 @@ test_that("every wait times out within 20 ms of the timeout", {
   }
 })
 
+# (tools::pskill() is TerminateProcess() on Windows, whatever the signal.)
 test_that("a waiter gets a lock within 100 ms of its holder's SIGKILL", {
   skip_if_no_timing()
   m <- mutex(); path <- tempfile()

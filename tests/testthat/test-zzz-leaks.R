@@ -16,6 +16,7 @@ test_that("the test suite left no child process running", {
   alive <- Filter(function(p) ps::ps_is_running(p) && ps::ps_status(p) != "zombie", kids)
   cmds <- vapply(alive, function(p) paste(ps::ps_cmdline(p), collapse = " "), "")
   # processx's supervisor is callr's own watchdog; it ends with this process.
-  cmds <- cmds[!grepl("processx/bin/supervisor", cmds, fixed = TRUE)]
+  # (processx/bin/supervisor, or processx\bin\x64\supervisor.exe on Windows.)
+  cmds <- cmds[!grepl("processx[/\\\\]bin[/\\\\]([^ ]*[/\\\\])?supervisor", cmds)]
   expect_identical(cmds, character())
 })

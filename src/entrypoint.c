@@ -20,6 +20,9 @@
 #include <Rinternals.h>
 #include <R_ext/Rdynload.h>
 #include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_suspended */
+#ifdef _WIN32
+#include <Rembedded.h> /* UserBreak */
+#endif
 #include "rustipc.h"
 
 #define SUSPENDED(call)                                  \
@@ -166,6 +169,26 @@ static const R_ExternalMethodDef external_methods[] = {
     {"rs_with_stats", (DL_FUNC) &rs_with_stats, 0},
     {NULL, NULL, 0}
 };
+
+// For the Rust waits (src/rust/src/error.rs): whether the user asked R to
+// interrupt, consuming the request.  R_interrupts_pending is where R's
+// SIGINT handler (and front ends such as RStudio) record it, also while
+// interrupts are suspended; on Windows, Ctrl-C in Rterm and Esc in RGui set
+// UserBreak instead, which R acts on when it next processes events.
+// volatile: set from a signal handler or a console thread.
+int rustipc_take_interrupt(void) {
+#ifdef _WIN32
+    if (*(volatile int *) &UserBreak) {
+        UserBreak = 0;
+        return 1;
+    }
+#endif
+    if (*(volatile int *) &R_interrupts_pending) {
+        R_interrupts_pending = 0;
+        return 1;
+    }
+    return 0;
+}
 
 void rustipc_init(void); // Rust: installs the interrupt check
 

@@ -47,29 +47,24 @@ pub fn outcome_to_r(out: Result<Outcome>) -> Robj {
 }
 
 extern "C" {
-    /// Set by R's SIGINT handler (and by front ends such as RStudio) when
-    /// the user asks to interrupt; cleared when R acts on it.  Public API
-    /// (R_ext/GraphicsDevice.h).
-    static mut R_interrupts_pending: std::os::raw::c_int;
+    /// src/entrypoint.c: whether the user asked R to interrupt (Ctrl-C,
+    /// SIGINT, Esc in RGui), consuming the request.  In C because the flags
+    /// are R's data (`R_interrupts_pending`, and on Windows `UserBreak`),
+    /// which C reaches through R's headers as R declares them (imports from
+    /// R.dll on Windows).
+    fn rustipc_take_interrupt() -> std::os::raw::c_int;
 }
 
-/// Whether the user asked R to interrupt (Ctrl-C / SIGINT), read from R's
-/// flag directly; when it is set, the flag is cleared (the interrupt is
-/// consumed) and the wait reports it, having taken nothing, so that the R
-/// layer re-signals it.  Reading the flag needs no longjmp, and works while
-/// R has interrupts suspended (`suspendInterrupts()`, and every `.Call`,
-/// see src/entrypoint.c): there a rustipc wait is still interruptible.
-/// Only R's main thread runs rustipc's waits.
+/// Whether the user asked R to interrupt (Ctrl-C / SIGINT; on Windows
+/// Ctrl-C or Esc), read from R's flags directly; when one is set it is
+/// cleared (the interrupt is consumed) and the wait reports it, having
+/// taken nothing, so that the R layer re-signals it.  Reading the flags
+/// needs no longjmp, and works while R has interrupts suspended
+/// (`suspendInterrupts()`, and every `.Call`, see src/entrypoint.c): there a
+/// rustipc wait is still interruptible.  Only R's main thread runs
+/// rustipc's waits.
 pub fn r_interrupt_pending() -> bool {
-    // SAFETY: R's main thread is the only one that reads or writes this
-    // flag apart from R's own signal handler, which only stores 1; a
-    // volatile access keeps the compiler from caching it across the wait.
-    unsafe {
-        let p = std::ptr::addr_of_mut!(R_interrupts_pending);
-        if std::ptr::read_volatile(p) != 0 {
-            std::ptr::write_volatile(p, 0);
-            return true;
-        }
-    }
-    false
+    // SAFETY: a C function that reads and clears two ints on R's main
+    // thread (the only one that runs waits).
+    unsafe { rustipc_take_interrupt() != 0 }
 }

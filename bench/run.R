@@ -233,9 +233,48 @@ cat("\nThe pairs against rustipc at 39ac12e (when the speed issue was filed) and
 source("bench/compare.R")
 cmp <- compare_pairs(file.path(cache, "baseline-lib"))
 cat("versions:", paste(names(cmp$versions), cmp$versions, collapse = ", "), "\n")
-print(compare_table(cmp), row.names = FALSE)
+cmp_tab <- compare_table(cmp)
+print(cmp_tab, row.names = FALSE)
 
 cat("\nContention: n processes on one object for 1.5 s each (queue: half producers, half consumers;\n",
     "p50/p99: one operation, waiting included; fewest/most: operations by one process)\n", sep = "")
 source("bench/contention.R")
-print(contention(), row.names = FALSE)
+cont <- contention()
+print(cont, row.names = FALSE)
+
+# The same tables in Markdown: bench/last-run.md, and with
+# RUSTIPC_BENCH_README=1 also README.md's speed section (between its
+# <!-- bench:start --> and <!-- bench:end --> markers).
+md <- function(df) {
+  df[] <- lapply(df, function(x) {
+    y <- if (is.numeric(x)) format(x, big.mark = ",", scientific = FALSE, trim = TRUE) else as.character(x)
+    y[is.na(x)] <- ""
+    gsub("|", "\\|", y, fixed = TRUE)
+  })
+  c(paste("|", paste(names(df), collapse = " | "), "|"), paste0(strrep("|---", ncol(df)), "|"),
+    apply(df, 1, function(r) paste("|", paste(r, collapse = " | "), "|")))
+}
+si <- utils::sessionInfo()
+out <- c(sprintf("One `make bench` run, %s: %s, %s, %d CPUs, backend `%s`.", format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"),
+                 si$running, R.version.string, parallel::detectCores(), ipc_backend()),
+         "", "Operations per second:", "", md(tab),
+         "", "Hand-off to a blocked waiter in another process (median / 90th percentile, µs, 40 hand-offs each;",
+         "rustipc's rows split by native timestamps; the last column counts hand-offs where the waiter's native",
+         "call returned on the CPU the release ran on):", "", md(do.call(rbind, hand)),
+         "", sprintf("`lock()` / filelock hand-off medians: %.2fx, and %.2fx with a CPU hog on each core.",
+                     hand_med[["rustipc"]] / hand_med[["filelock"]], hog_ours / hog_theirs),
+         "", sprintf("The pairs against rustipc at 39ac12e (when the speed issue was filed) and interprocess %s,",
+                     if (is.na(cmp$versions["interprocess"])) "(not installed)" else cmp$versions[["interprocess"]]),
+         "each candidate in fresh child processes, medians of 5 alternating rounds, CPU time (ns per pair;",
+         "`empty_calls`: multiples of an empty native call in the same process):", "", md(cmp_tab),
+         "", "Contention: n processes on one object for 1.5 s each (queue: half producers, half consumers;",
+         "p50/p99 µs: one operation, waiting included; fewest/most: operations by one process):", "", md(cont))
+writeLines(out, "bench/last-run.md")
+if (identical(Sys.getenv("RUSTIPC_BENCH_README"), "1")) {
+  readme <- readLines("README.md")
+  a <- grep("<!-- bench:start -->", readme, fixed = TRUE); b <- grep("<!-- bench:end -->", readme, fixed = TRUE)
+  if (length(a) == 1 && length(b) == 1 && a < b) {
+    writeLines(c(readme[seq_len(a)], out, readme[b:length(readme)]), "README.md")
+    cat("README.md: speed section rewritten from this run\n")
+  }
+}

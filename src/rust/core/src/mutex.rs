@@ -40,7 +40,9 @@ use crate::wait::{Deadline, Interrupts, Outcome};
 use crate::sys::addr;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once, Weak};
+use std::sync::{Arc, Mutex, Weak};
+#[cfg(unix)]
+use std::sync::Once;
 
 /// How many processes can hold a mutex shared at once (more wait).
 pub const READER_SLOTS: usize = 1024;
@@ -104,16 +106,20 @@ fn layout(_params: [u32; 4]) -> Option<usize> {
 /// here, a third of an uncontended lock + unlock).  A child made by fork()
 /// resets the cache in an atfork handler; only R's main thread, which is
 /// the one that forks, locks mutexes.
+/// (Windows has no fork.)
 fn my_pid() -> u32 {
     static PID: AtomicU32 = AtomicU32::new(0);
-    static ATFORK: Once = Once::new();
-    extern "C" fn forget_pid_in_child() {
-        PID.store(0, Ordering::Relaxed);
+    #[cfg(unix)]
+    {
+        static ATFORK: Once = Once::new();
+        extern "C" fn forget_pid_in_child() {
+            PID.store(0, Ordering::Relaxed);
+        }
+        ATFORK.call_once(|| {
+            // SAFETY: registers a handler that only stores to an atomic.
+            unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
+        });
     }
-    ATFORK.call_once(|| {
-        // SAFETY: registers a handler that only stores to an atomic.
-        unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
-    });
     match PID.load(Ordering::Relaxed) {
         0 => {
             let pid = std::process::id();

@@ -24,7 +24,8 @@
 
 use crate::error::{Error, Kind, Result};
 use crate::store;
-use std::os::fd::{AsRawFd, OwnedFd};
+use crate::sys::{fs, token as lock};
+use std::fs::File;
 use std::sync::Mutex;
 
 /// Blocks: 12 bits.
@@ -52,8 +53,8 @@ impl Token {
 struct Claim {
     pid: u32,
     token: Token,
-    path: String,
-    _fd: OwnedFd,
+    path: std::path::PathBuf,
+    _file: File,
 }
 
 static CLAIM: Mutex<Option<Claim>> = Mutex::new(None);
@@ -62,9 +63,9 @@ fn file_name(block: u32) -> String {
     format!(".uid-{block:03x}")
 }
 
-fn read_generation(fd: &OwnedFd) -> u32 {
+fn read_generation(f: &File) -> u32 {
     let mut b = [0u8; 4];
-    if store::pread_exact(fd.as_raw_fd(), &mut b, 0) {
+    if store::pread_exact(f, &mut b, 0) {
         u32::from_ne_bytes(b)
     } else {
         0
@@ -78,30 +79,30 @@ fn claim() -> Result<Claim> {
     while k < BLOCKS {
         let block = (start + k) % BLOCKS;
         let name = file_name(block);
-        let fd = dir
-            .open_private(&name)
-            .map_err(|e| Error::os(format!("cannot open a token file in '{}'", dir.path), e))?;
-        // SAFETY: flock on our own descriptor.
-        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            if dir.id_of(&name)? != Some(store::file_id(fd.as_raw_fd())?) {
+        let file = match dir.open_private(&name) {
+            Ok(f) => f,
+            Err(e) if lock::open_error_means_busy(&e) => {
+                k += 1;
+                continue;
+            }
+            Err(e) => return Err(Error::os(format!("cannot open a token file in '{}'", dir.path), e)),
+        };
+        if lock::try_claim(&file).map_err(|e| Error::os("cannot lock a token file", e))? {
+            if dir.id_of(&name)? != Some(store::file_id(&file)?) {
                 continue; // deleted under us: the same block again
             }
-            let generation = read_generation(&fd).wrapping_add(1);
-            let b = generation.to_ne_bytes();
-            // SAFETY: writes 4 bytes from a valid buffer into our own file.
-            if unsafe { libc::pwrite(fd.as_raw_fd(), b.as_ptr() as *const libc::c_void, 4, 0) } != 4 {
-                let mut e = Error::last_os(format!("cannot write a token file in '{}'", dir.path));
-                if e.errno == libc::ENOSPC {
+            let generation = read_generation(&file).wrapping_add(1);
+            if let Err(e) = fs::write_at(&file, &generation.to_ne_bytes(), 0) {
+                let no_space = fs::is_no_space(&e);
+                let mut e = Error::os(format!("cannot write a token file in '{}'", dir.path), e);
+                if no_space {
                     e.kind = Kind::NoSpace;
                 }
                 return Err(e);
             }
             let token = Token { block, generation };
-            return Ok(Claim { pid: std::process::id(), token, path: format!("{}/{name}", dir.path), _fd: fd });
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(Error::os("cannot lock a token file", err));
+            let path = std::path::Path::new(&dir.path).join(&name);
+            return Ok(Claim { pid: std::process::id(), token, path, _file: file });
         }
         k += 1;
     }
@@ -113,10 +114,7 @@ extern "C" fn release_at_exit() {
     if let Ok(guard) = CLAIM.try_lock() {
         if let Some(c) = guard.as_ref() {
             if c.pid == std::process::id() {
-                if let Ok(p) = std::ffi::CString::new(c.path.as_str()) {
-                    // SAFETY: unlink with a valid C string.
-                    unsafe { libc::unlink(p.as_ptr()) };
-                }
+                let _ = std::fs::remove_file(&c.path);
             }
         }
     }
@@ -162,19 +160,16 @@ pub fn is_alive_in(dir: &store::Dir, t: Token) -> bool {
             }
         }
     }
-    let fd = match dir.open_file(&file_name(t.block), false) {
-        Ok(Some(fd)) => fd,
+    let file = match dir.open_file(&file_name(t.block), false) {
+        Ok(Some(f)) => f,
         Ok(None) => return false, // deleted at its holder's normal exit
         Err(_) => return true,
     };
-    // SAFETY: flock on our own descriptor; a shared lock we get is released
-    // at once (and by closing).
-    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
-        // SAFETY: as above.
-        unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) };
-        return false; // nobody holds the block
+    match lock::is_claimed(&file) {
+        Ok(false) => false, // nobody holds the block
+        Ok(true) => read_generation(&file) == t.generation,
+        Err(_) => true,
     }
-    read_generation(&fd) == t.generation
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ impl Interrupts {
     }
 }
 
+#[cfg(unix)]
 /// An absolute `timespec` on `clock` (`CLOCK_MONOTONIC` for futexes and
 /// `sem_clockwait`, `CLOCK_REALTIME` for `pthread_mutex_timedlock`), `d` from now.
 pub fn clock_after(clock: libc::clockid_t, d: Duration) -> libc::timespec {
@@ -143,6 +144,7 @@ mod tests {
         assert!(Deadline::from_ms(1e300).next_slice().is_some());
     }
 
+    #[cfg(unix)]
     #[test]
     fn timespec_carries_nanoseconds() {
         for ms in [0u64, 1, 999, 1000, 1999] {

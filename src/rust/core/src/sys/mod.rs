@@ -53,3 +53,20 @@ pub mod file_lock;
 #[cfg(any(target_os = "macos", target_os = "freebsd", all(target_os = "linux", feature = "portable")))]
 #[path = "lock_poll.rs"]
 pub mod file_lock;
+
+#[cfg(unix)]
+#[path = "fs_unix.rs"]
+pub mod fs;
+
+#[cfg(unix)]
+#[path = "token_flock.rs"]
+pub mod token;
+
+/// An open file as the file-lock facility takes it.
+#[cfg(unix)]
+pub type RawFile = std::os::fd::RawFd;
+
+#[cfg(unix)]
+pub fn raw_file(f: &std::fs::File) -> RawFile {
+    std::os::fd::AsRawFd::as_raw_fd(f)
+}

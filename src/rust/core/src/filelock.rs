@@ -187,3 +187,62 @@ impl LockFd {
         self.fd.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(sys::raw_file)
     }
 }
+
+#[cfg(test)]
+mod cross_process {
+    use super::*;
+    use crate::child::{interrupt_after, sigkill, spawn, READY};
+    use std::time::{Duration, Instant};
+
+    const CHILD_ENV: &str = "RUSTIPC_FILELOCK_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the test below.
+    #[test]
+    fn child_role() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+        let (role, path) = spec.split_once(':').unwrap();
+        let held = lock(path, role == "exclusive", Deadline::Never, Interrupts::Ignore).unwrap().unwrap();
+        println!("{READY}");
+        std::thread::sleep(Duration::from_secs(120));
+        drop(held);
+    }
+
+    fn child(role: &str, path: &str) -> std::process::Child {
+        spawn("filelock::cross_process::child_role", CHILD_ENV, &format!("{role}:{path}"))
+    }
+
+    #[test]
+    fn locks_exclude_across_processes_and_go_with_their_holder() {
+        let file = std::env::temp_dir().join(format!("rustipc-filelock-xp-{}", std::process::id()));
+        let path = file.to_str().unwrap();
+        let (now, ign) = (Deadline::Now, Interrupts::Ignore);
+        // An exclusive holder keeps out both kinds.
+        let holder = child("exclusive", path);
+        assert!(lock(path, false, now, ign).unwrap().is_none());
+        assert!(lock(path, true, now, ign).unwrap().is_none());
+        let t = Instant::now();
+        assert!(lock(path, true, Deadline::from_ms(100.0), ign).unwrap().is_none());
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        // A wait for it ends within 250 ms of an interrupt, holding nothing.
+        let asked = interrupt_after(std::thread::current().id(), Duration::from_millis(100));
+        let e = lock(path, true, Deadline::Never, Interrupts::Check).err().unwrap();
+        assert_eq!(e.kind, Kind::Interrupt);
+        let asked = asked.join().unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(250), "{:?}", asked.elapsed());
+        // Killed, it lets a waiter in.
+        sigkill(holder);
+        let t = Instant::now();
+        let held = lock(path, true, Deadline::from_ms(5000.0), ign).unwrap().unwrap();
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        drop(held);
+        // A shared holder admits shared locks and keeps out exclusive ones.
+        let holder = child("shared", path);
+        let shared = lock(path, false, now, ign).unwrap().unwrap();
+        drop(shared);
+        assert!(lock(path, true, now, ign).unwrap().is_none());
+        sigkill(holder);
+        let held = lock(path, true, Deadline::from_ms(5000.0), ign).unwrap().unwrap();
+        drop(held);
+        std::fs::remove_file(&file).unwrap();
+    }
+}

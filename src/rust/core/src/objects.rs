@@ -79,6 +79,11 @@ fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
 /// temporary files of creators that are gone.  Returns their names.
 pub fn cleanup_orphans() -> Result<Vec<String>> {
     let mut removed = Vec::new();
+    // Removed objects Windows could not delete while they were mapped.
+    let dir = Dir::open()?;
+    for n in dir.names()?.iter().filter(|n| n.starts_with(store::GONE_PREFIX)) {
+        let _ = dir.remove_file(n);
+    }
     for row in list()? {
         if row.orphaned != Some(true) {
             continue;

@@ -198,4 +198,39 @@ mod tests {
         let (out, _) = t.join().unwrap();
         assert_eq!(out, Outcome::Removed);
     }
+
+    const CHILD_ENV: &str = "RUSTIPC_SEM_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the test below.
+    #[test]
+    fn child_role() {
+        let Ok(name) = std::env::var(CHILD_ENV) else { return };
+        let s = Semaphore::open(&name, Assert::Exists, 0, 0).unwrap();
+        s.post().unwrap();
+        println!("{}", crate::child::READY);
+    }
+
+    #[test]
+    fn a_post_from_another_process_wakes_a_waiter_and_waits_can_be_interrupted() {
+        let name = format!("semxp{}", std::process::id());
+        let s = Arc::new(Semaphore::open(&name, Assert::Create, 0, 0).unwrap());
+        let s2 = Arc::clone(&s);
+        let waiter = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            (s2.wait(Deadline::from_ms(10_000.0), Interrupts::Ignore).unwrap(), t0.elapsed())
+        });
+        let mut child = crate::child::spawn("semaphore::tests::child_role", CHILD_ENV, &name);
+        let posted = Instant::now();
+        let (out, waited) = waiter.join().unwrap();
+        assert_eq!(out, Outcome::Done, "after {waited:?}");
+        assert!(posted.elapsed() < Duration::from_secs(1), "{:?}", posted.elapsed());
+        assert_eq!(s.value(), 0);
+        child.wait().unwrap();
+        // A wait ends within 250 ms of an interrupt.
+        let asked = crate::child::interrupt_after(std::thread::current().id(), Duration::from_millis(100));
+        assert_eq!(s.wait(Deadline::Never, Interrupts::Check).unwrap(), Outcome::Interrupted);
+        let asked = asked.join().unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(250), "{:?}", asked.elapsed());
+        assert!(s.remove().unwrap());
+    }
 }

@@ -58,6 +58,9 @@ const VERSION: u32 = 3;
 pub const HEADER_LEN: usize = 64;
 /// Temporary files of creators start with this (and are never objects).
 pub const TMP_PREFIX: &str = ".tmp-";
+/// Removed objects that could not be deleted at once start with this
+/// (Windows only: see [`crate::sys::fs`]); `ipc_cleanup()` deletes them.
+pub const GONE_PREFIX: &str = ".gone-";
 
 /// Header flag: the creator asked for `cleanup = TRUE`.
 pub const FLAG_CLEANUP: u32 = 1;

@@ -188,4 +188,37 @@ mod tests {
         let free = (t.block + 1) % BLOCKS;
         assert!(!is_alive(Token { block: free, generation: 1 }));
     }
+
+    const CHILD_ENV: &str = "RUSTIPC_TOKEN_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the test below.
+    #[test]
+    fn child_role() {
+        if std::env::var(CHILD_ENV).is_err() {
+            return;
+        }
+        let t = mine().unwrap();
+        println!("token {} {} {}", t.block, t.generation, crate::child::READY);
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+
+    #[test]
+    fn live_processes_hold_distinct_blocks_and_dead_ones_are_seen_dead() {
+        let me = mine().unwrap();
+        let mut children = Vec::new();
+        let mut blocks = std::collections::HashSet::from([me.block]);
+        for _ in 0..6 {
+            let (c, line) = crate::child::spawn_line("token::tests::child_role", CHILD_ENV, "1");
+            let w: Vec<u32> = line.split_whitespace().skip_while(|w| *w != "token").skip(1).take(2).map(|w| w.parse().unwrap()).collect();
+            let t = Token { block: w[0], generation: w[1] };
+            assert!(blocks.insert(t.block), "block {} held twice", t.block);
+            assert!(is_alive(t));
+            children.push((c, t));
+        }
+        for (c, t) in children {
+            crate::child::sigkill(c);
+            let limit = std::time::Duration::from_secs(2);
+            assert!(crate::child::eventually(limit, || !is_alive(t)), "{t:?} still alive after its kill");
+        }
+    }
 }

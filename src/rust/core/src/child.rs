@@ -29,10 +29,13 @@ pub fn spawn_line(role_test: &str, var: &str, spec: &str) -> (Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = BufReader::new(c.stdout.take().unwrap());
-    for line in out.lines() {
+    let mut lines = BufReader::new(c.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next() {
         let line = line.unwrap();
         if line.ends_with(READY) {
+            // Keep reading what it prints after, so that a child that ends
+            // normally does not fail on a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
             return (c, line);
         }
     }

@@ -4,10 +4,12 @@
 //! conflicts with filelock's classic `fcntl` locks, reading or writing the
 //! file does not release it, a killed holder releases it, and a fork child
 //! does not inherit it.  The standard library's `File::lock` (and fs2/fs4)
-//! use `flock`, which would not exclude filelock's locks.
+//! use `flock`, which would not exclude filelock's locks.  (FreeBSD:
+//! `flock`; Windows: `LockFileEx` on byte 0, the byte filelock locks there,
+//! held by a handle no child inherits and released when its holder ends.)
 //!
-//! Files are identified by (device, inode), so a symlink or another path to
-//! the same file is the same lock.  As in filelock, asking again in the same
+//! Files are identified by (device, inode) (Windows: volume and file
+//! index), so a symlink or another path to the same file is the same lock.  As in filelock, asking again in the same
 //! process for the same kind hands out another handle to the lock already
 //! held; it is released when every handle is unlocked or collected.
 

@@ -1,8 +1,10 @@
 //! `mutex()`: named shared/exclusive locks across processes.
 //!
-//! A mutex object holds a gate `W`, a robust, process-shared pthread mutex
-//! (`PTHREAD_MUTEX_ROBUST`, written with the `libc` crate; raw_sync's mutex
-//! is not robust and its timed waits are broken), and [`READER_SLOTS`]
+//! A mutex object holds a gate `W`, a robust lock ([`crate::sys::robust`]:
+//! on Linux and FreeBSD a robust, process-shared pthread mutex,
+//! `PTHREAD_MUTEX_ROBUST`, written with the `libc` crate, since raw_sync's
+//! mutex is not robust and its timed waits are broken; on macOS and Windows
+//! a lock word holding the owner's token), and [`READER_SLOTS`]
 //! reader slots, each a word that holds the [`token`] of a shared holder.
 //! * exclusive: lock `W`, then wait until no live reader is inside;
 //!   unlock = unlock `W`;

@@ -1,8 +1,9 @@
 //! `ipc_objects()` and the removal of `cleanup = TRUE` objects by name.
 //!
 //! Listing only looks: every file is opened read-only with `O_NONBLOCK` and
-//! `O_NOFOLLOW` (so a FIFO or a device cannot block it), anything that is not
-//! a regular file of this user with a rustipc header is skipped, and a
+//! `O_NOFOLLOW` (so a FIFO or a device cannot block it; Windows: without
+//! following reparse points), anything that is not a regular file of this
+//! user with a rustipc header is skipped, and a
 //! mutex's state is read from its bytes with `pread`, never by taking its
 //! locks (0.1.0 took and released them, which left a mutex whose holder had
 //! died unrecoverable).

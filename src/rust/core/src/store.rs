@@ -1,39 +1,52 @@
 //! Where named objects live, and how they are created, checked and removed.
+//! The logic here is the same on every OS; the file-system calls behind it
+//! are [`crate::sys::fs`] (`fs_unix.rs`, `fs_windows.rs`).
 //!
 //! Every mutex, semaphore and queue is one file in the user's object
-//! directory, by default `/dev/shm/rustipc-<uid>` (a tmpfs, so the file is
-//! memory), else `<tempdir>/rustipc-<uid>`; the environment variable
+//! directory, by default `/dev/shm/rustipc-<uid>` on Linux (a tmpfs, so the
+//! file is memory), `<tempdir>/rustipc-<uid>` on other Unixes, and
+//! `%LOCALAPPDATA%\rustipc` on Windows; the environment variable
 //! `RUSTIPC_DIR` names another.  The file is `<name>` and starts with a
-//! [`Header`] that says which kind of object it is.
+//! [`Header`] that says which kind of object it is.  An object persists
+//! until it is removed (as interprocess's do), on Windows too, where it is a
+//! file-backed mapping.
 //!
-//! **Who can open what.**  The directory is created with mode 0700 and, on
-//! every open, must be a real directory (not a symlink), owned by the
-//! effective user, with no group or other permission bits; anything else is
-//! a `permission` error naming it, and nothing in it is used.  Objects are
-//! created with mode 0600, and opening one checks that it is a regular file
-//! owned by the user, opened with `O_NOFOLLOW | O_NONBLOCK` (a FIFO or a
-//! device planted under a name can neither block nor be mistaken for an
-//! object).  So another user can neither create, read, nor replace a name;
-//! the same user's processes are trusted (they could as well ptrace us).
+//! **Who can open what.**  Unix: the directory is created with mode 0700
+//! and, on every open, must be a real directory (not a symlink), owned by
+//! the effective user, with no group or other permission bits; anything
+//! else is a `permission` error naming it, and nothing in it is used.
+//! Objects are created with mode 0600, and opening one checks that it is a
+//! regular file owned by the user, opened with `O_NOFOLLOW | O_NONBLOCK` (a
+//! FIFO or a device planted under a name can neither block nor be mistaken
+//! for an object).  So another user can neither create, read, nor replace a
+//! name; the same user's processes are trusted (they could as well ptrace
+//! us).  Windows: no modes exist and none are checked; what keeps other
+//! users out is the default ACL of the user's profile, which the directory
+//! inherits (only with `RUSTIPC_DIR` elsewhere is that up to the user).
+//! The directory and objects must not be reparse points (symlinks,
+//! junctions).
 //!
-//! **Checked before use.**  The header is read with `pread` (not through the
-//! mapping), and its magic, version, kind and parameters are checked, the
-//! parameters with overflow-checked arithmetic, against the file's exact
-//! size before anything is mapped; each kind then only indexes its body
-//! within what its parameters allow.
+//! **Checked before use.**  The header is read with a positioned read (not
+//! through the mapping), and its magic, version, kind and parameters are
+//! checked, the parameters with overflow-checked arithmetic, against the
+//! file's exact size before anything is mapped; each kind then only indexes
+//! its body within what its parameters allow.
 //!
 //! **Created whole or not at all.**  A creator writes the object into a
 //! private temporary file (`.tmp-<pid>-<n>`, in the private directory, so no
-//! other user can plant one), allocates every byte with `posix_fallocate`
-//! (on a full tmpfs that is an `ENOSPC` error now, instead of a SIGBUS on the
-//! first touch of a page later), initialises it, and publishes it with
-//! `linkat()`, which fails if the name exists.  Whoever opens the name sees
-//! nothing or a complete object; a failed creation leaves nothing behind.
+//! other user can plant one), allocates every byte (`posix_fallocate`; on
+//! a full tmpfs that is an `ENOSPC` error now, instead of a SIGBUS on the
+//! first touch of a page later; Windows: `SetEndOfFile`), initialises it,
+//! and publishes it under its name with a call that fails if the name
+//! exists (`linkat()`; Windows: `MoveFileExW` without replacing).  Whoever
+//! opens the name sees nothing or a complete object; a failed creation
+//! leaves nothing behind.
 //!
 //! **Removed means removed.**  `remove` sets the `removed` word in the header
-//! before unlinking, so every process still holding the old object sees it
-//! with one atomic load per call and follows the name ([`Named`]); waiters
-//! are woken (each kind wakes its own words) or see it within one slice.
+//! before taking the name away, so every process still holding the old
+//! object sees it with one atomic load per call and follows the name
+//! ([`Named`]); waiters are woken (each kind wakes its own words) or see it
+//! within one slice.
 //!
 //! Why files opened directly (not `shm_open`, not the `shared_memory`
 //! crate): kinds must not mix, so the kind is written in the file; a new

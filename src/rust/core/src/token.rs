@@ -2,25 +2,28 @@
 //! holds, and that tells other processes whether we are still alive.
 //!
 //! The token is a block (0 to 4095) plus a generation.  A process claims a
-//! block by taking an exclusive `flock` on the file `.uid-<block>` in the
-//! private object directory ([`crate::store`]); the kernel gives the lock to
-//! one open file at a time and releases it when the process (and every fork
-//! child holding a copy) has closed it, however it ends.  Under the lock the
-//! claimer raises the generation stored in the file, so a token names one
-//! claim, not just a block.  Liveness is then a question any process can
-//! ask: the token (b, g) is alive while `.uid-<b>` is locked and holds
-//! generation g.  Being a lock on a file, this works across PID and network
-//! namespaces that share the directory, and only this user can create or
-//! lock files there, so no other user can take or exhaust the blocks.
+//! block by taking an exclusive lock on the file `.uid-<block>` in the
+//! private object directory ([`crate::store`]): `flock` on Unix,
+//! `LockFileEx` on one byte on Windows ([`crate::sys::token`] says why
+//! each).  The OS gives the lock to one open file at a time and releases it
+//! when the process (and, on Unix, every fork child holding a copy) has
+//! closed it, however it ends.  Under the lock the claimer raises the
+//! generation stored in the file, so a token names one claim, not just a
+//! block.  Liveness is then a question any process can ask: the token
+//! (b, g) is alive while `.uid-<b>` is locked and holds generation g.
+//! Being a lock on a file, this works across PID and network namespaces
+//! that share the directory, and only this user can create or lock files
+//! there, so no other user can take or exhaust the blocks.
 //!
 //! Users: `uid()` ([`crate::names`]) puts the block in every uid; shared
 //! holders of a mutex ([`crate::mutex`]) record their token, so that a
-//! holder killed with SIGKILL is recognised as dead.
+//! holder killed with SIGKILL (or `TerminateProcess`) is recognised as dead.
 //!
 //! A process that exits normally deletes its file while still holding the
-//! lock, so nothing is left behind; a killed one leaves it, and the next
-//! claimant reuses it.  After locking, a claimant checks that the file is
-//! still the one the name names (else it was deleted in between: try again).
+//! lock (an `atexit` handler), so nothing is left behind; a killed one
+//! leaves it, and the next claimant reuses it.  After locking, a claimant
+//! checks that the file is still the one the name names (else it was
+//! deleted in between: try again).
 
 use crate::error::{Error, Kind, Result};
 use crate::store;

@@ -27,7 +27,7 @@ pub const MAX_STEP: Duration = Duration::from_millis(16);
 
 /// Sleep while `*word == expected`, for at most `d`; callers re-check.
 pub fn wait(word: &AtomicU32, expected: u32, d: Duration) {
-    let end = Instant::now() + d;
+    let Some(end) = Instant::now().checked_add(d) else { return };
     let mut step = Duration::from_millis(1);
     loop {
         if word.load(Ordering::SeqCst) != expected {

@@ -102,7 +102,8 @@ cross-check:
 	CROSS_TARGET_DIR=$(CROSS_TARGET_DIR) CROSS_CARGO_ARGS="--workspace" CROSS_ALL_TARGETS=1 \
 	  bash tools/cross-check.sh $(CROSS_TARGETS)
 
-# Wine 8 prefix (.cargo-target/wine) with the bcryptprimitives.dll stand-in, for
+# Wine 8 prefix (~/.cache/rustipc-wine, outside the checkout: see
+# tools/wine/setup.sh) with the bcryptprimitives.dll stand-in, for
 # running x86_64-pc-windows-gnu test binaries (tools/wine/runner.sh as cargo's
 # runner; tools/wine/cargo-test.sh runs `cargo test` that way).
 wine-setup:

@@ -33,7 +33,9 @@
 //! * **Removal** renames the object to `.gone-<pid>-<n>` (the name is free
 //!   at once, whatever still has the file open or mapped) and then deletes
 //!   that; a deletion Windows refuses while another process still maps the
-//!   file leaves the `.gone-` file, which `ipc_cleanup()` deletes later.
+//!   file leaves the `.gone-` file, which the next removal or
+//!   `ipc_cleanup()` deletes.  (Under Wine the deletion always succeeds, so
+//!   that path is not exercised by the tests.)
 //!
 //! Checked under Wine 8 by the core's tests (`make test-wine`); not run on
 //! a real Windows here.
@@ -255,8 +257,14 @@ impl Dir {
         if unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), 0) } == 0 {
             return Err(std::io::Error::last_os_error());
         }
-        // Best effort (see the module docs).
+        // Best effort (see the module docs); earlier ones whose last
+        // mapping has gone since are deleted now too.
         let _ = self.unlink(&gone);
+        if let Ok(names) = self.names() {
+            for n in names.iter().filter(|n| n.starts_with(GONE_PREFIX)) {
+                let _ = self.unlink(n);
+            }
+        }
         Ok(())
     }
 

@@ -357,7 +357,7 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
         return Err(not_object(dir, name, "it is not a regular file"));
     }
     if let Err(why) = st.private {
-        return Err(Error::new(Kind::Permission, format!("'{name}' ({}/{name}): {why}", dir.path)));
+        return Err(Error::new(Kind::Permission, format!("'{name}' ({}/{name}) {why}", dir.path)));
     }
     let size = st.size;
     let mut raw = [0u8; HEADER_LEN];

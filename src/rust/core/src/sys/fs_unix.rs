@@ -60,7 +60,7 @@ pub struct Meta {
     pub modified: f64,
     pub id: FileId,
     /// `Err(why)` unless the file is this user's and nobody else's (mode
-    /// without group or other bits).
+    /// without group or other bits); `why` follows "<name> (<path>)".
     pub private: std::result::Result<(), String>,
 }
 
@@ -69,8 +69,7 @@ pub fn meta(f: &File) -> std::io::Result<Meta> {
     let me = euid();
     let private = if st.st_uid as u32 != me || st.st_mode & 0o077 != 0 {
         Err(format!(
-            "it belongs to user {} with mode {:o}; rustipc opens only objects owned by this user (uid {me}) \
-             with mode 0600",
+            "belongs to user {} with mode {:o}; rustipc opens only objects owned by this user with mode 0600",
             st.st_uid,
             st.st_mode & 0o7777
         ))

@@ -198,6 +198,8 @@ pub fn check_name(name: &str) -> Result<()> {
         "it contains '/' or a NUL byte"
     } else if name.starts_with('.') {
         "names starting with '.' are reserved"
+    } else if let Some(why) = fs::name_problem(name) {
+        why
     } else {
         return Ok(());
     };
@@ -659,5 +661,24 @@ mod tests {
             assert_eq!(check_name(bad).unwrap_err().kind, Kind::InvalidArgument, "{bad}");
         }
         assert!(check_name("caf\u{e9} and spaces").is_ok());
+        // Windows: what would name another file, a stream or a device.
+        #[cfg(windows)]
+        for bad in ["a\\b", "a:b", "a*", "a?", "a|b", "a<b", "a\"b", "a.", "a ", "con", "NUL.txt", "com1", "a\u{1}"] {
+            assert_eq!(check_name(bad).unwrap_err().kind, Kind::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_longest_names_work() {
+        // 255 bytes (and, on Windows, a path beyond MAX_PATH).
+        let noop = |_: *mut u8| Ok(());
+        for name in [format!("{}{}", std::process::id(), "x".repeat(250)), "\u{e9}".repeat(127)] {
+            let name = &name[..name.len().min(255)];
+            let a = open(name, ObjKind::Semaphore, Assert::Create, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+            let b = open(name, ObjKind::Semaphore, Assert::Exists, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+            assert_eq!(a.id, b.id);
+            assert!(a.remove().unwrap());
+            assert!(b.is_removed());
+        }
     }
 }

@@ -90,6 +90,13 @@ pub fn file_id(f: &File) -> Result<FileId> {
     meta(f).map(|m| m.id).map_err(|e| Error::os("fstat", e))
 }
 
+/// Why `name` cannot be a file name here beyond what every OS forbids
+/// (checked by the caller: '/', NUL, empty, over 255 bytes): nothing more
+/// on Unix.
+pub fn name_problem(_name: &str) -> Option<&'static str> {
+    None
+}
+
 /// Whether an error means "no space left".
 pub fn is_no_space(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(libc::ENOSPC)

@@ -77,9 +77,45 @@ pub fn default_dir() -> PathBuf {
     }
 }
 
-/// A NUL-terminated UTF-16 path.
+/// A NUL-terminated UTF-16 path, absolute; beyond `MAX_PATH` it gets the
+/// `\\?\` prefix (as std gives its own paths), so that a 255-character
+/// name in a deep directory still works.
 fn wide(p: &Path) -> Vec<u16> {
-    OsStr::new(p).encode_wide().chain(std::iter::once(0)).collect()
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let v: Vec<u16> = OsStr::new(&abs).encode_wide().collect();
+    let bs = b'\\' as u16;
+    let mut out: Vec<u16> = if v.len() < 248 || v.starts_with(&[bs, bs, b'?' as u16, bs]) {
+        v
+    } else if v.starts_with(&[bs, bs]) {
+        // \\server\share\... becomes \\?\UNC\server\share\...
+        OsStr::new("\\\\?\\UNC").encode_wide().chain(v[1..].iter().copied()).collect()
+    } else {
+        OsStr::new("\\\\?\\").encode_wide().chain(v.iter().copied()).collect()
+    };
+    out.push(0);
+    out
+}
+
+/// Why `name` cannot be a file name in the directory beyond what every OS
+/// forbids (the caller checks '/', NUL, empty, over 255 bytes): characters
+/// that would name another directory, an alternate data stream (`a:b`) or
+/// a pattern, control characters, a trailing dot or space (which Windows
+/// drops, so two names would be one file), and device names (`CON`,
+/// `NUL.txt`, `COM1`, ...), which name devices in every directory.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.chars().any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || (c as u32) < 32) {
+        return Some("on Windows it may not contain \\ : * ? \" < > | or control characters");
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("on Windows it may not end with a dot or a space");
+    }
+    let stem = name.split('.').next().unwrap_or("").trim_end().to_ascii_uppercase();
+    let cs: Vec<char> = stem.chars().collect();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$")
+        || (cs.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && matches!(cs[3], '0'..='9' | '\u{b9}' | '\u{b2}' | '\u{b3}'));
+    device.then_some("on Windows it is a device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)")
 }
 
 fn handle(f: &File) -> HANDLE {

@@ -342,6 +342,13 @@ pub fn open(name: &str, assert: Assert, cleanup_token: u64) -> Result<Arc<MutexS
         }
     }
     let obj = open_object(name, assert, cleanup_token)?;
+    // Another spelling of an object this process has open (Windows names
+    // ignore case): still one per-process state per object.
+    if let Some(existing) =
+        table.values().filter_map(Weak::upgrade).find(|m| m.obj.id == obj.id && !m.obj.is_removed())
+    {
+        return Ok(existing);
+    }
     let shared = Arc::new(MutexShared {
         name: name.to_string(),
         obj,
@@ -425,6 +432,19 @@ mod tests {
     fn body_bytes(m: &MutexShared) -> Vec<u8> {
         // SAFETY: reads the mapped body, which is body_len() bytes.
         unsafe { std::slice::from_raw_parts(m.obj.map.body(), m.obj.map.body_len()).to_vec() }
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn another_spelling_of_a_name_is_the_same_mutex() {
+        let name = format!("CaseTest{}", std::process::id());
+        let a = open(&name, Assert::Create, 0).unwrap();
+        let b = open(&name.to_lowercase(), Assert::Exists, 0).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(a.lock(true, Deadline::Now, Interrupts::Ignore).unwrap(), Outcome::Done);
+        assert_eq!(b.lock(true, Deadline::Now, Interrupts::Ignore).err().unwrap().kind, Kind::AlreadyLocked);
+        assert!(b.unlock().unwrap());
+        assert!(a.remove().unwrap());
     }
 
     #[test]

@@ -37,6 +37,10 @@
 //!   `ipc_cleanup()` deletes.  (Under Wine the deletion always succeeds, so
 //!   that path is not exercised by the tests.)
 //!
+//! Names are case-insensitive here (NTFS), unlike on Unix: `Foo` and
+//! `foo` are one object.  What is per object in a process (a mutex's lock
+//! state, a file lock) is keyed by the file's identity, not by its name.
+//!
 //! Checked under Wine 8 by the core's tests (`make test-wine`); not run on
 //! a real Windows here.
 

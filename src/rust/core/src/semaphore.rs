@@ -201,13 +201,40 @@ mod tests {
 
     const CHILD_ENV: &str = "RUSTIPC_SEM_TEST_CHILD";
 
-    /// Not a test by itself: the child role of the test below.
+    /// Not a test by itself: the child role of the tests below.
     #[test]
     fn child_role() {
-        let Ok(name) = std::env::var(CHILD_ENV) else { return };
-        let s = Semaphore::open(&name, Assert::Exists, 0, 0).unwrap();
+        let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+        if let Some((ping, pong)) = spec.strip_prefix("pong:").and_then(|r| r.split_once(':')) {
+            let (ping, pong) = (Semaphore::open(ping, Assert::Exists, 0, 0).unwrap(), Semaphore::open(pong, Assert::Exists, 0, 0).unwrap());
+            println!("{}", crate::child::READY);
+            while ping.wait(Deadline::from_ms(10_000.0), Interrupts::Ignore).unwrap() == Outcome::Done {
+                pong.post().unwrap();
+            }
+            return;
+        }
+        let s = Semaphore::open(&spec, Assert::Exists, 0, 0).unwrap();
         s.post().unwrap();
         println!("{}", crate::child::READY);
+    }
+
+    /// Round trips between two processes (`cargo test -- --ignored`).
+    #[test]
+    #[ignore]
+    fn cross_process_round_trips() {
+        let (a, b) = (format!("semping{}", std::process::id()), format!("sempong{}", std::process::id()));
+        let ping = Semaphore::open(&a, Assert::Create, 0, 0).unwrap();
+        let pong = Semaphore::open(&b, Assert::Create, 0, 0).unwrap();
+        let child = crate::child::spawn("semaphore::tests::child_role", CHILD_ENV, &format!("pong:{a}:{b}"));
+        let n = 2000;
+        let t = Instant::now();
+        for _ in 0..n {
+            ping.post().unwrap();
+            assert_eq!(pong.wait(Deadline::from_ms(5000.0), Interrupts::Ignore).unwrap(), Outcome::Done);
+        }
+        eprintln!("semaphore round trip between two processes: {:?}", t.elapsed() / n);
+        crate::child::sigkill(child);
+        assert!(ping.remove().unwrap() && pong.remove().unwrap());
     }
 
     #[test]

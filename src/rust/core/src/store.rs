@@ -134,7 +134,11 @@ pub struct Header {
     /// The creator's packed [`crate::token::Token`] for `cleanup = TRUE`
     /// objects (0 otherwise): orphaned once that token is dead.
     pub creator_token: u64,
-    _pad: [u32; 2],
+    /// Drawn at creation, different for every object ever made (0 in
+    /// files made before it existed): names what the OS keeps per object
+    /// outside the file (Windows: the wait events of [`crate::sys::addr`]),
+    /// so that a re-created name never shares it with its predecessor.
+    pub incarnation: u64,
 }
 
 const _: () = assert!(std::mem::size_of::<Header>() == HEADER_LEN);
@@ -149,6 +153,7 @@ pub struct HeaderInfo {
     pub flags: u32,
     pub backend: u32,
     pub creator_token: u64,
+    pub incarnation: u64,
 }
 
 /// Parse 64 bytes; `None` unless magic and version are ours.
@@ -165,6 +170,7 @@ pub fn parse_header(b: &[u8; HEADER_LEN]) -> Option<HeaderInfo> {
         flags: u(40),
         backend: u(44),
         creator_token: u64::from_ne_bytes([b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]]),
+        incarnation: u64::from_ne_bytes([b[56], b[57], b[58], b[59], b[60], b[61], b[62], b[63]]),
     })
 }
 
@@ -383,7 +389,7 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
     if body.checked_add(HEADER_LEN).map(|n| n as u64) != Some(size) {
         return Err(not_object(dir, name, "its size does not match its header"));
     }
-    let map = Map(fs::Map::new(&file, size as usize)?);
+    let map = Map(fs::Map::new(&file, size as usize, h.incarnation)?);
     Ok(Some(Object { id: st.id, file, map, name: name.to_string(), params: h.params }))
 }
 
@@ -423,6 +429,18 @@ pub fn open(
     Err(Error::new(Kind::OsError, format!("cannot open or create '{name}': it keeps appearing and vanishing")))
 }
 
+/// A number for a new object's [`Header::incarnation`]: a hash of this
+/// process's id, a counter and the time in nanoseconds (never 0).
+fn new_incarnation() -> u64 {
+    static K: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut b = [0u8; 28];
+    b[..4].copy_from_slice(&std::process::id().to_ne_bytes());
+    b[4..12].copy_from_slice(&K.fetch_add(1, Ordering::Relaxed).to_ne_bytes());
+    b[12..28].copy_from_slice(&t.as_nanos().to_ne_bytes());
+    xxhash_rust::xxh3::xxh3_64(&b).max(1)
+}
+
 /// Numbers this process's temporary files.
 static N: AtomicU64 = AtomicU64::new(0);
 
@@ -453,6 +471,7 @@ fn create(
             }
         }
     };
+    let incarnation = new_incarnation();
     let made = (|| -> Result<Map> {
         if let Err(e) = fs::allocate(&file, len) {
             let no_space = fs::is_no_space(&e);
@@ -469,7 +488,7 @@ fn create(
             }
             return Err(err);
         }
-        let map = Map(fs::Map::new(&file, len)?);
+        let map = Map(fs::Map::new(&file, len, incarnation)?);
         let h = Header {
             magic: MAGIC,
             version: VERSION,
@@ -480,7 +499,7 @@ fn create(
             flags,
             backend: crate::sys::BACKEND_ID,
             creator_token: cleanup_token,
-            _pad: [0; 2],
+            incarnation,
         };
         // SAFETY: the mapping is len >= HEADER_LEN bytes and page aligned.
         unsafe { std::ptr::write(map.0.ptr() as *mut Header, h) };

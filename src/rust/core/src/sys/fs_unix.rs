@@ -413,8 +413,9 @@ unsafe impl Sync for Map {}
 
 impl Map {
     /// Map the first `len` bytes of `f` (its whole size), read-write and
-    /// shared; the address is page aligned.
-    pub fn new(f: &File, len: usize) -> Result<Map> {
+    /// shared; the address is page aligned.  (`_incarnation`: nothing
+    /// outside the file belongs to an object on Unix.)
+    pub fn new(f: &File, len: usize, _incarnation: u64) -> Result<Map> {
         // SAFETY: maps `len` bytes of an open file; the result is checked.
         let ptr = unsafe {
             libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, f.as_raw_fd(), 0)

@@ -420,7 +420,9 @@ unsafe impl Sync for Map {}
 impl Map {
     /// Map the first `len` bytes of `f` (its whole size), read-write and
     /// shared; the address is aligned to the allocation granularity (64 KiB).
-    pub fn new(f: &File, len: usize) -> Result<Map> {
+    /// The words in it wait on events named after the file's identity and
+    /// the object's `incarnation` ([`crate::store::Header::incarnation`]).
+    pub fn new(f: &File, len: usize, incarnation: u64) -> Result<Map> {
         // SAFETY: a valid file handle; no security attributes (so the
         // section handle is not inheritable) and no name; sizes 0: the
         // file's size.
@@ -436,7 +438,16 @@ impl Map {
         if view.Value.is_null() {
             return Err(Error::os("MapViewOfFile", err));
         }
-        Ok(Map { ptr: view.Value as *mut u8, len })
+        let ptr = view.Value as *mut u8;
+        // The identity that names the object's wait events: the file's, and
+        // the object's incarnation, so a re-created object has other events
+        // even if it got a recycled file index.  (Not the file's creation
+        // time: NTFS may give a new file the time of a deleted one of the
+        // same name, and Wine derives it from the inode's change time.)
+        if let Ok((vol, idx)) = file_id(f) {
+            crate::sys::addr::register(ptr, len, format!("{vol:x}-{idx:x}-{incarnation:x}"));
+        }
+        Ok(Map { ptr, len })
     }
 
     pub fn ptr(&self) -> *mut u8 {
@@ -450,6 +461,7 @@ impl Map {
 
 impl Drop for Map {
     fn drop(&mut self) {
+        crate::sys::addr::unregister(self.ptr);
         // SAFETY: unmaps exactly the view Map::new mapped.
         unsafe { UnmapViewOfFile(MEMORY_MAPPED_VIEW_ADDRESS { Value: self.ptr as *mut core::ffi::c_void }) };
     }

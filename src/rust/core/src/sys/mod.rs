@@ -4,7 +4,7 @@
 //!
 //! | facility | `linux` backend | `portable` backend (macOS; Linux with `RUSTIPC_BACKEND=portable`) | `freebsd` backend | `windows` backend |
 //! |---|---|---|---|---|
-//! | wait on a 32-bit word in shared memory ([`addr`]) | futex | macOS: `os_sync_wait_on_address` (14.4+) or `__ulock_wait` (10.12+), looked up at run time, else polling; Linux: futex | `_umtx_op(UMTX_OP_WAIT_UINT)` | `WaitOnAddress` in steps of 1 to 16 ms, re-reading the word (it wakes only within a process) |
+//! | wait on a 32-bit word in shared memory ([`addr`]) | futex | macOS: `os_sync_wait_on_address` (14.4+) or `__ulock_wait` (10.12+), looked up at run time, else polling; Linux: futex | `_umtx_op(UMTX_OP_WAIT_UINT)` | a named auto-reset event per word (`Local\`, keyed by the object file's identity and its incarnation number), else `WaitOnAddress` in steps |
 //! | a lock that reports "the previous holder died" ([`robust`]) | robust process-shared pthread mutex | a lock word holding the owner's [`crate::token`], taken over once that token is dead | robust process-shared pthread mutex | as `portable` |
 //! | file locks ([`file_lock`]) | OFD locks, waits in `F_OFD_SETLKW` on R's thread, in slices ended by a per-thread timer | OFD locks, waits by polling with back-off (macOS: `F_OFD_SETLKWTIMEOUT` slices) | `flock`, waits by polling with back-off | `LockFileEx` on byte 0 with `LOCKFILE_FAIL_IMMEDIATELY`, waits by polling with back-off |
 //! | the object directory, object files and their mappings ([`fs`]) | `/dev/shm/rustipc-<uid>`, mode 0700 and owner checked, `openat`, `linkat`, `mmap` | as `linux` (`<tempdir>/rustipc-<uid>` on macOS) | as `portable` | `%LOCALAPPDATA%\rustipc` (the profile's ACL protects it), `MoveFileExW`, `CreateFileMappingW` |
@@ -14,11 +14,12 @@
 //! [`crate::filelock`]) exists only on Unix; on Windows no handle is
 //! inheritable, so a child process never holds a parent's lock.
 //!
-//! Why no `Global\` (nor `Local\`) kernel objects on Windows: every object
-//! is a file, so it persists until removed and can be listed; named kernel
-//! objects vanish with their last handle.  (Had they been used, `Local\`
-//! would be the namespace: `Global\` needs `SeCreateGlobalPrivilege` and
-//! crosses sessions, which a per-user directory does not.)
+//! Windows' named kernel objects are only events that wake waiters
+//! ([`addr`]); the objects themselves are files, so they persist until
+//! removed and can be listed (a named section or mutex would vanish with
+//! its last handle).  The events live in `Local\` (this session):
+//! `Global\` needs `SeCreateGlobalPrivilege` and crosses sessions, which a
+//! per-user object directory does not.
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd", windows)))]
 compile_error!("rustipc supports Linux, macOS, FreeBSD and Windows");

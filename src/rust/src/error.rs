@@ -53,6 +53,18 @@ extern "C" {
     static mut R_interrupts_pending: std::os::raw::c_int;
 }
 
+#[cfg(windows)]
+extern "C" {
+    /// Windows: set when the user asks to interrupt (Rterm: Ctrl-C, from
+    /// the console's handler thread; Rgui: Esc, but only once its window
+    /// messages are processed, which does not happen during a `.Call`, so
+    /// Rgui's Esc is still not seen by a wait).  R turns it into
+    /// `R_interrupts_pending` only in `R_ProcessEvents`, which a `.Call`
+    /// does not run.  Public API (Rembedded.h).  Declared like extendr-ffi
+    /// declares R's other data symbols.
+    static mut UserBreak: std::os::raw::c_int;
+}
+
 /// Whether the user asked R to interrupt (Ctrl-C / SIGINT), read from R's
 /// flag directly; when it is set, the flag is cleared (the interrupt is
 /// consumed) and the wait reports it, having taken nothing, so that the R
@@ -66,6 +78,17 @@ pub fn r_interrupt_pending() -> bool {
     // volatile access keeps the compiler from caching it across the wait.
     unsafe {
         let p = std::ptr::addr_of_mut!(R_interrupts_pending);
+        if std::ptr::read_volatile(p) != 0 {
+            std::ptr::write_volatile(p, 0);
+            return true;
+        }
+    }
+    // SAFETY: as above; Rterm's console handler sets this flag from
+    // another thread and only ever stores 1, so it is consumed the same
+    // way (compiled for Windows, not run: no R for Windows here).
+    #[cfg(windows)]
+    unsafe {
+        let p = std::ptr::addr_of_mut!(UserBreak);
         if std::ptr::read_volatile(p) != 0 {
             std::ptr::write_volatile(p, 0);
             return true;

@@ -9,7 +9,7 @@ CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable bench-anchors clean cross-check wine-setup
+.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable bench-anchors clean cross-check wine-setup test-wine
 
 deps:
 	@bash tools/install-deps.sh
@@ -26,9 +26,10 @@ install-portable: deps
 	@mkdir -p $(R_LIB_PORTABLE)
 	RUSTIPC_BACKEND=portable R CMD INSTALL --no-multiarch --library=$(R_LIB_PORTABLE) .
 
-# Both backends' whole suites and soaks, the engine's tests, the compile
-# checks for macOS and FreeBSD, and R CMD check.
-test: install test-rust test-r soak-short install-portable test-r-portable soak-short-portable cross-check check
+# Both backends' whole suites and soaks, the engine's tests (also for
+# Windows, under Wine), the compile checks for macOS, FreeBSD and Windows,
+# and R CMD check.
+test: install test-rust test-r soak-short install-portable test-r-portable soak-short-portable cross-check test-wine check
 
 # The engine's tests (the rustipc-core crate: no R needed) keep their objects
 # in a private directory of their own, removed after; clippy covers the
@@ -93,10 +94,11 @@ clean:
 # Cross-target compile checks (cargo check + clippy -D warnings for macOS x86_64
 # and arm64, FreeBSD, Windows) with Debian's rustc-web and -Zbuild-std; the
 # standard library of each target is cached (see CROSS_TARGET_DIR).  `make
-# test` runs it for macOS and FreeBSD.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
-.PHONY: cross-check wine-setup
-# macOS and FreeBSD: compiled and linted (engine and glue, tests included).
-CROSS_TARGETS ?= x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd
+# test` runs it for all four.  `make cross-check CROSS_TARGETS=x86_64-apple-darwin`.
+.PHONY: cross-check wine-setup test-wine
+# Compiled and linted (engine and glue, tests included); Windows' engine
+# tests also run, under Wine (test-wine).
+CROSS_TARGETS ?= x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd x86_64-pc-windows-gnu
 # The standard library built for each target is cached outside the checkout
 # (it does not depend on rustipc), so fresh clones on the same machine, CI's
 # included, reuse it.
@@ -105,8 +107,24 @@ cross-check:
 	CROSS_TARGET_DIR=$(CROSS_TARGET_DIR) CROSS_CARGO_ARGS="--workspace" CROSS_ALL_TARGETS=1 \
 	  bash tools/cross-check.sh $(CROSS_TARGETS)
 
-# Wine 8 prefix (.cargo-target/wine) with the bcryptprimitives.dll stand-in, for
+# Wine 8 prefix (~/.cache/rustipc-wine, outside the checkout: see
+# tools/wine/setup.sh) with the bcryptprimitives.dll stand-in, for
 # running x86_64-pc-windows-gnu test binaries (tools/wine/runner.sh as cargo's
 # runner; tools/wine/cargo-test.sh runs `cargo test` that way).
 wine-setup:
 	bash tools/wine/setup.sh
+
+# The engine's tests (rustipc-core, cross-process ones included) built for
+# x86_64-pc-windows-gnu and run under Wine 8, in an object directory of
+# their own (a Wine path to a Unix temporary directory), removed after; a
+# passing run must leave nothing there but the token files of the children
+# it killed (.uid-*, reused by later processes).
+# Installs what is missing (rustc-web, mingw-w64, wine64; see
+# tools/wine/cargo-test.sh); the Windows standard library is cached in
+# CROSS_TARGET_DIR.
+test-wine:
+	d=$$(mktemp -d /tmp/rustipc-wine-XXXXXX) && \
+	  RUSTIPC_DIR="Z:$$(echo "$$d" | tr / '\\')" CROSS_TARGET_DIR=$(CROSS_TARGET_DIR) \
+	  bash tools/wine/cargo-test.sh --crate src/rust/core; rc=$$?; \
+	left=$$(ls -A "$$d" | grep -v '^\.uid-'); rm -rf "$$d"; \
+	if [ $$rc -eq 0 ] && [ -n "$$left" ]; then echo "test-wine: the tests left: $$left"; exit 1; fi; exit $$rc

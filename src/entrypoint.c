@@ -173,8 +173,10 @@ static const R_ExternalMethodDef external_methods[] = {
 // For the Rust waits (src/rust/src/error.rs): whether the user asked R to
 // interrupt, consuming the request.  R_interrupts_pending is where R's
 // SIGINT handler (and front ends such as RStudio) record it, also while
-// interrupts are suspended; on Windows, Ctrl-C in Rterm and Esc in RGui set
-// UserBreak instead, which R acts on when it next processes events.
+// interrupts are suspended; on Windows, Ctrl-C in Rterm sets UserBreak
+// instead (from the console's handler thread), which R acts on when it next
+// processes events.  (RGui's Esc sets it only while RGui processes window
+// messages, which it does not during a .Call: a wait there does not see it.)
 // volatile: set from a signal handler or a console thread.
 int rustipc_take_interrupt(void) {
 #ifdef _WIN32

@@ -19,9 +19,9 @@
 #                    the target's `test` crate as well) ($CROSS_ALL_TARGETS=1)
 #   --install-only   install the toolchain for the targets, check nothing
 #   $CROSS_CARGO_ARGS  extra cargo arguments, e.g. "--all-targets"
-#   $CROSS_TARGET_DIR  cargo target dir (default .cargo-target/cross in the
-#                      checkout: the standard library built there for each
-#                      target is reused by later runs)
+#   $CROSS_TARGET_DIR  cargo target dir (default ~/.cache/rustipc-cross: the
+#                      standard library built there for each target is
+#                      reused by later runs, also from other checkouts)
 #
 # How: Debian 12's security archive has rustc-web/cargo-web/rust-web-src/
 # rust-web-clippy 1.96, a compiler with the matching standard-library source,

@@ -3,7 +3,8 @@
 #   tools/wine/cargo-test.sh [--crate DIR] [cargo test arguments...]
 # The crate defaults to src/rust ($WINE_TEST_CRATE).  Uses Debian's rustc-web
 # 1.96 with -Zbuild-std (tools/cross-check.sh installs it; the Windows
-# standard library is built once into .cargo-target/cross and reused) and
+# standard library is built once into $CROSS_TARGET_DIR, default
+# ~/.cache/rustipc-cross, and reused) and
 # tools/wine/runner.sh as cargo's runner (tools/wine/setup.sh prepares Wine).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -9,7 +9,7 @@
 # WINEDEBUG is given in RUSTIPC_WINEDEBUG.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${WINE_CACHE:-$ROOT/.cargo-target/wine}
+CACHE=${WINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rustipc-wine}
 export WINE_CACHE=$CACHE
 if [ ! -f "$CACHE/prefix/system.reg" ] ||
    [ ! -f "$CACHE/prefix/drive_c/windows/system32/bcryptprimitives.dll" ]; then

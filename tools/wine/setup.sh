@@ -5,13 +5,16 @@
 #    exports ProcessPrng, which Rust's std needs and Wine 8 lacks);
 #  - creates a 64-bit Wine prefix non-interactively (no display, no Mono or
 #    Gecko prompts) and puts the DLL into its system32.
-# Everything goes into the checkout's gitignored cache ($WINE_CACHE, default
-# .cargo-target/wine): prefix/ and bcryptprimitives.dll.  Safe to run again:
+# Everything goes into a cache outside the checkout ($WINE_CACHE, default
+# ~/.cache/rustipc-wine): prefix/ and bcryptprimitives.dll.  Not in the
+# checkout: a prefix's dosdevices/z: links to /, and R CMD build (R 4.2)
+# copies the whole package directory before applying .Rbuildignore, so it
+# would copy the whole file system.  Safe to run again:
 # it does only what is missing or out of date.  -q: print nothing when ready.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${WINE_CACHE:-$ROOT/.cargo-target/wine}
+CACHE=${WINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rustipc-wine}
 PREFIX=$CACHE/prefix
 SHIM_SRC=$ROOT/tools/wine/bcryptprimitives.c
 SHIM=$CACHE/bcryptprimitives.dll

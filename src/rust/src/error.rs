@@ -48,7 +48,7 @@ pub fn outcome_to_r(out: Result<Outcome>) -> Robj {
 
 extern "C" {
     /// src/entrypoint.c: whether the user asked R to interrupt (Ctrl-C,
-    /// SIGINT, Esc in RGui), consuming the request.  In C because the flags
+    /// SIGINT; on Windows Rterm's Ctrl-C), consuming the request.  In C because the flags
     /// are R's data (`R_interrupts_pending`, and on Windows `UserBreak`),
     /// which C reaches through R's headers as R declares them (imports from
     /// R.dll on Windows).
@@ -56,7 +56,7 @@ extern "C" {
 }
 
 /// Whether the user asked R to interrupt (Ctrl-C / SIGINT; on Windows
-/// Ctrl-C or Esc), read from R's flags directly; when one is set it is
+/// Rterm's Ctrl-C), read from R's flags directly; when one is set it is
 /// cleared (the interrupt is consumed) and the wait reports it, having
 /// taken nothing, so that the R layer re-signals it.  Reading the flags
 /// needs no longjmp, and works while R has interrupts suspended

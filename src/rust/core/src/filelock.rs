@@ -4,10 +4,12 @@
 //! conflicts with filelock's classic `fcntl` locks, reading or writing the
 //! file does not release it, a killed holder releases it, and a fork child
 //! does not inherit it.  The standard library's `File::lock` (and fs2/fs4)
-//! use `flock`, which would not exclude filelock's locks.
+//! use `flock`, which would not exclude filelock's locks.  (FreeBSD:
+//! `flock`; Windows: `LockFileEx` on byte 0, the byte filelock locks there,
+//! held by a handle no child inherits and released when its holder ends.)
 //!
-//! Files are identified by (device, inode), so a symlink or another path to
-//! the same file is the same lock.  As in filelock, asking again in the same
+//! Files are identified by (device, inode) (Windows: volume and file
+//! index), so a symlink or another path to the same file is the same lock.  As in filelock, asking again in the same
 //! process for the same kind hands out another handle to the lock already
 //! held; it is released when every handle is unlocked or collected.
 
@@ -15,11 +17,10 @@ use crate::error::{Error, Kind, Result};
 use crate::sys::file_lock;
 use crate::store;
 use crate::wait::{Deadline, Interrupts, Outcome};
+use crate::sys::{self, fs};
 use std::collections::HashMap;
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::fd::RawFd;
-use std::sync::{Arc, Mutex, Once, Weak};
+use std::fs::File;
+use std::sync::{Arc, Mutex, Weak};
 
 /// A lock held on one file; shared by every handle to it in this process.
 pub struct Held {
@@ -69,65 +70,11 @@ fn kind_name(exclusive: bool) -> &'static str {
     }
 }
 
-/// Open `path` for locking; creates it (mode 0666 less umask) if missing.
-/// `O_NONBLOCK`: opening a FIFO or a device must never block (a FIFO opened
-/// without it waits for a writer forever); anything but a regular file is
-/// then an error.  (It has no effect on regular files or on their locks.)
-fn open_file(path: &str, exclusive: bool) -> Result<OwnedFd> {
-    let c = CString::new(path).map_err(|_| Error::new(Kind::InvalidArgument, "`path` contains a NUL byte"))?;
-    let flags = libc::O_CLOEXEC | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOCTTY;
-    // SAFETY: open with a valid C string; the result is checked.
-    let mut fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_RDWR, 0o666) };
-    if fd < 0 && !exclusive {
-        let e = std::io::Error::last_os_error().raw_os_error();
-        if e == Some(libc::EACCES) || e == Some(libc::EROFS) {
-            // A shared lock only needs read access.
-            // SAFETY: as above.
-            fd = unsafe { libc::open(c.as_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_RDONLY) };
-        }
-    }
-    if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        let why = match e.raw_os_error() {
-            Some(libc::EISDIR) => "it is a directory".to_string(),
-            Some(libc::ENOENT) => "its directory does not exist".to_string(),
-            Some(libc::ENOTDIR) => "a part of its path is not a directory".to_string(),
-            Some(libc::EACCES) | Some(libc::EPERM) => format!("permission denied ({e})"),
-            _ => e.to_string(),
-        };
-        let mut err = Error::os(format!("cannot open lock file '{path}': {why}"), e);
-        err.message = format!("cannot open lock file '{path}': {why}");
-        if matches!(err.errno, libc::EACCES | libc::EPERM) {
-            err.kind = Kind::Permission;
-        }
-        return Err(err);
-    }
-    // SAFETY: fd is fresh and owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: fstat fills the zeroed stat struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return Err(Error::last_os(format!("cannot stat lock file '{path}'")));
-    }
-    let what = match st.st_mode & libc::S_IFMT {
-        libc::S_IFREG => return Ok(fd),
-        libc::S_IFDIR => "a directory",
-        libc::S_IFIFO => "a FIFO (named pipe)",
-        libc::S_IFCHR | libc::S_IFBLK => "a device",
-        libc::S_IFSOCK => "a socket",
-        _ => "not a regular file",
-    };
-    Err(Error::new(
-        Kind::InvalidArgument,
-        format!("cannot lock '{path}': it is {what}; lock a regular file (such as '<file>.lock')"),
-    ))
-}
-
 /// Lock `path`.  Ok(None) when not acquired before the deadline.
 pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Option<Arc<Held>>> {
-    // On failure, timeout or interrupt `fd` is dropped here: nothing leaks.
-    let fd = open_file(path, exclusive)?;
-    let id = store::file_id(fd.as_raw_fd())?;
+    // On failure, timeout or interrupt `file` is dropped here: nothing leaks.
+    let file = fs::open_lock_file(path, exclusive)?;
+    let id = store::file_id(&file)?;
     {
         let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
         let table = table.get_or_insert_with(HashMap::new);
@@ -147,12 +94,8 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
             }
         }
     }
-    let out = file_lock::lock(fd.as_raw_fd(), exclusive, deadline, interrupts).map_err(|e| {
-        let why = match e.raw_os_error() {
-            Some(libc::ENOLCK) | Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) => "the file system refuses locks",
-            Some(libc::EBADF) => "the file is not open for the access this kind of lock needs",
-            _ => "",
-        };
+    let out = file_lock::lock(sys::raw_file(&file), exclusive, deadline, interrupts).map_err(|e| {
+        let why = fs::lock_error_reason(&e);
         let mut err = Error::os(format!("cannot lock '{path}'"), e);
         if !why.is_empty() {
             err.message = format!("cannot lock '{path}': {why} ({})", err.message);
@@ -164,7 +107,7 @@ pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interru
         Outcome::TimedOut | Outcome::Removed => return Ok(None),
         Outcome::Interrupted => return Err(Error::interrupted()),
     }
-    let held = Arc::new(Held { exclusive, fd: LockFd::new(fd) });
+    let held = Arc::new(Held { exclusive, fd: LockFd::new(file) });
     let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
     let table = table.get_or_insert_with(HashMap::new);
     table.retain(|_, w| w.strong_count() > 0);
@@ -193,19 +136,21 @@ impl LockHandle {
 }
 
 /// Fork: a child shares its parent's open file descriptions, and so would
-/// share (and could release) its locks.  [`LockFd`] registers a
+/// share (and could release) its locks.  On Unix [`LockFd`] registers a
 /// `pthread_atfork` child handler that closes every lock descriptor in the
 /// child at once, so a child never holds nor releases its parent's locks
-/// (the same on every backend: OFD and `flock` locks both belong to the
-/// open file description).
-/// A descriptor that carries OFD locks.  It is closed in every child made by
-/// fork (see the module docs); [`LockFd::raw`] is then `None`.
+/// (the same on every Unix backend: OFD and `flock` locks both belong to
+/// the open file description).  Windows has no fork, and its handles are
+/// not inheritable (std opens them so), so a child process never gets one.
+/// A file that carries locks.  It is closed in every child made by fork
+/// (see above); [`LockFd::raw`] is then `None`.
 pub struct LockFd {
-    fd: Mutex<Option<OwnedFd>>,
+    fd: Mutex<Option<File>>,
 }
 
 static LOCK_FDS: Mutex<Vec<Weak<LockFd>>> = Mutex::new(Vec::new());
 
+#[cfg(unix)]
 extern "C" fn close_lock_fds_in_child() {
     // Runs in the child right after fork(), while it has a single thread.
     // R's thread was not inside rustipc when it forked, so these mutexes are
@@ -223,22 +168,83 @@ extern "C" fn close_lock_fds_in_child() {
 }
 
 impl LockFd {
-    pub fn new(fd: OwnedFd) -> Arc<LockFd> {
-        static ATFORK: Once = Once::new();
-        ATFORK.call_once(|| {
-            // SAFETY: registers a handler that only closes descriptors.
-            unsafe { libc::pthread_atfork(None, None, Some(close_lock_fds_in_child)) };
-        });
-        let lfd = Arc::new(LockFd { fd: Mutex::new(Some(fd)) });
+    pub fn new(file: File) -> Arc<LockFd> {
+        #[cfg(unix)]
+        {
+            static ATFORK: std::sync::Once = std::sync::Once::new();
+            ATFORK.call_once(|| {
+                // SAFETY: registers a handler that only closes descriptors.
+                unsafe { libc::pthread_atfork(None, None, Some(close_lock_fds_in_child)) };
+            });
+        }
+        let lfd = Arc::new(LockFd { fd: Mutex::new(Some(file)) });
         let mut list = LOCK_FDS.lock().unwrap_or_else(|p| p.into_inner());
         list.retain(|w| w.strong_count() > 0);
         list.push(Arc::downgrade(&lfd));
         lfd
     }
 
-    /// The descriptor, or `None` in a fork child.
-    pub fn raw(&self) -> Option<RawFd> {
-        self.fd.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|f| f.as_raw_fd())
+    /// The descriptor (handle), or `None` in a fork child.
+    pub fn raw(&self) -> Option<sys::RawFile> {
+        self.fd.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(sys::raw_file)
     }
 }
 
+#[cfg(test)]
+mod cross_process {
+    use super::*;
+    use crate::child::{interrupt_after, sigkill, spawn, READY};
+    use std::time::{Duration, Instant};
+
+    const CHILD_ENV: &str = "RUSTIPC_FILELOCK_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the test below.
+    #[test]
+    fn child_role() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+        let (role, path) = spec.split_once(':').unwrap();
+        let held = lock(path, role == "exclusive", Deadline::Never, Interrupts::Ignore).unwrap().unwrap();
+        println!("{READY}");
+        std::thread::sleep(Duration::from_secs(120));
+        drop(held);
+    }
+
+    fn child(role: &str, path: &str) -> std::process::Child {
+        spawn("filelock::cross_process::child_role", CHILD_ENV, &format!("{role}:{path}"))
+    }
+
+    #[test]
+    fn locks_exclude_across_processes_and_go_with_their_holder() {
+        let file = std::env::temp_dir().join(format!("rustipc-filelock-xp-{}", std::process::id()));
+        let path = file.to_str().unwrap();
+        let (now, ign) = (Deadline::Now, Interrupts::Ignore);
+        // An exclusive holder keeps out both kinds.
+        let holder = child("exclusive", path);
+        assert!(lock(path, false, now, ign).unwrap().is_none());
+        assert!(lock(path, true, now, ign).unwrap().is_none());
+        let t = Instant::now();
+        assert!(lock(path, true, Deadline::from_ms(100.0), ign).unwrap().is_none());
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        // A wait for it ends within 250 ms of an interrupt, holding nothing.
+        let asked = interrupt_after(std::thread::current().id(), Duration::from_millis(100));
+        let e = lock(path, true, Deadline::Never, Interrupts::Check).err().unwrap();
+        assert_eq!(e.kind, Kind::Interrupt);
+        let asked = asked.join().unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(250), "{:?}", asked.elapsed());
+        // Killed, it lets a waiter in.
+        sigkill(holder);
+        let t = Instant::now();
+        let held = lock(path, true, Deadline::from_ms(5000.0), ign).unwrap().unwrap();
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        drop(held);
+        // A shared holder admits shared locks and keeps out exclusive ones.
+        let holder = child("shared", path);
+        let shared = lock(path, false, now, ign).unwrap().unwrap();
+        drop(shared);
+        assert!(lock(path, true, now, ign).unwrap().is_none());
+        sigkill(holder);
+        let held = lock(path, true, Deadline::from_ms(5000.0), ign).unwrap().unwrap();
+        drop(held);
+        std::fs::remove_file(&file).unwrap();
+    }
+}

@@ -9,7 +9,9 @@
 //!   files), [`token`] (this process's token: uniqueness and liveness),
 //!   [`wait`] (deadlines and interrupts), [`error`].
 //! * The platform layer, [`sys`]: one module per OS facility (waiting on a
-//!   word, robust locks, file locks), chosen by target and backend.
+//!   word, robust locks, file locks, the object directory and its files,
+//!   process tokens), chosen by target and backend: `linux`, `portable`
+//!   (macOS), `freebsd` and `windows`.
 
 #[cfg(test)]
 mod child;

@@ -1,8 +1,9 @@
 //! `ipc_objects()` and the removal of `cleanup = TRUE` objects by name.
 //!
 //! Listing only looks: every file is opened read-only with `O_NONBLOCK` and
-//! `O_NOFOLLOW` (so a FIFO or a device cannot block it), anything that is not
-//! a regular file of this user with a rustipc header is skipped, and a
+//! `O_NOFOLLOW` (so a FIFO or a device cannot block it; Windows: without
+//! following reparse points), anything that is not a regular file of this
+//! user with a rustipc header is skipped, and a
 //! mutex's state is read from its bytes with `pread`, never by taking its
 //! locks (0.1.0 took and released them, which left a mutex whose holder had
 //! died unrecoverable).
@@ -10,7 +11,7 @@
 use crate::error::Result;
 use crate::store::{self, Dir, ObjKind, HEADER_LEN, TMP_PREFIX};
 use crate::token;
-use std::os::fd::AsRawFd;
+use crate::sys::fs;
 
 /// One row of `ipc_objects()`.
 pub struct Listed {
@@ -27,42 +28,36 @@ pub struct Listed {
 }
 
 fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
-    let fd = dir.open_file(name, false).ok()??;
-    // SAFETY: fstat fills the zeroed stat struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+    let file = dir.open_file(name, false).ok()??;
+    let st = fs::meta(&file).ok()?;
+    if !st.regular || st.private.is_err() {
         return None;
     }
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() } as u32;
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_uid as u32 != me {
-        return None;
-    }
-    let (size, modified) = (st.st_size as f64, st.st_mtime as f64);
+    let (size, modified) = (st.size as f64, st.modified);
     if let Some(rest) = name.strip_prefix(TMP_PREFIX) {
-        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
         let row = Listed {
             name: name.to_string(),
             kind: "partial",
             size,
             modified,
             state: None,
-            creator: pid.map(|p| p as u32),
+            creator: pid,
             cleanup: None,
-            orphaned: pid.map(|p| !pid_alive(p)),
+            orphaned: pid.map(|p| !crate::sys::token::pid_alive(p)),
         };
         return Some(row);
     }
     let mut raw = [0u8; HEADER_LEN];
-    if !store::pread_exact(fd.as_raw_fd(), &mut raw, 0) {
+    if !store::pread_exact(&file, &mut raw, 0) {
         return None;
     }
     let h = store::parse_header(&raw)?;
     let kind = h.kind?;
     let state = if kind == ObjKind::Mutex {
-        let len = (st.st_size as usize).saturating_sub(HEADER_LEN).min(1 << 16);
+        let len = (st.size as usize).saturating_sub(HEADER_LEN).min(1 << 16);
         let mut body = vec![0u8; len];
-        store::pread_exact(fd.as_raw_fd(), &mut body, HEADER_LEN as u64).then(|| crate::mutex::status(&body))
+        store::pread_exact(&file, &mut body, HEADER_LEN as u64).then(|| crate::mutex::status(&body))
     } else {
         None
     };
@@ -81,17 +76,15 @@ fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
     })
 }
 
-/// Whether a process id exists (for creators' temporary files, which carry
-/// only their process id).
-fn pid_alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 only checks.
-    pid > 0 && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH))
-}
-
 /// Remove every orphan: `cleanup = TRUE` objects whose creator is gone, and
 /// temporary files of creators that are gone.  Returns their names.
 pub fn cleanup_orphans() -> Result<Vec<String>> {
     let mut removed = Vec::new();
+    // Removed objects Windows could not delete while they were mapped.
+    let dir = Dir::open()?;
+    for n in dir.names()?.iter().filter(|n| n.starts_with(store::GONE_PREFIX)) {
+        let _ = dir.remove_file(n);
+    }
     for row in list()? {
         if row.orphaned != Some(true) {
             continue;

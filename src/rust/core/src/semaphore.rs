@@ -198,4 +198,66 @@ mod tests {
         let (out, _) = t.join().unwrap();
         assert_eq!(out, Outcome::Removed);
     }
+
+    const CHILD_ENV: &str = "RUSTIPC_SEM_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the tests below.
+    #[test]
+    fn child_role() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+        if let Some((ping, pong)) = spec.strip_prefix("pong:").and_then(|r| r.split_once(':')) {
+            let (ping, pong) = (Semaphore::open(ping, Assert::Exists, 0, 0).unwrap(), Semaphore::open(pong, Assert::Exists, 0, 0).unwrap());
+            println!("{}", crate::child::READY);
+            while ping.wait(Deadline::from_ms(10_000.0), Interrupts::Ignore).unwrap() == Outcome::Done {
+                pong.post().unwrap();
+            }
+            return;
+        }
+        let s = Semaphore::open(&spec, Assert::Exists, 0, 0).unwrap();
+        s.post().unwrap();
+        println!("{}", crate::child::READY);
+    }
+
+    /// Round trips between two processes (`cargo test -- --ignored`).
+    #[test]
+    #[ignore]
+    fn cross_process_round_trips() {
+        let (a, b) = (format!("semping{}", std::process::id()), format!("sempong{}", std::process::id()));
+        let ping = Semaphore::open(&a, Assert::Create, 0, 0).unwrap();
+        let pong = Semaphore::open(&b, Assert::Create, 0, 0).unwrap();
+        let child = crate::child::spawn("semaphore::tests::child_role", CHILD_ENV, &format!("pong:{a}:{b}"));
+        let n = 2000;
+        let t = Instant::now();
+        for _ in 0..n {
+            ping.post().unwrap();
+            assert_eq!(pong.wait(Deadline::from_ms(5000.0), Interrupts::Ignore).unwrap(), Outcome::Done);
+        }
+        eprintln!("semaphore round trip between two processes: {:?}", t.elapsed() / n);
+        crate::child::sigkill(child);
+        assert!(ping.remove().unwrap() && pong.remove().unwrap());
+    }
+
+    #[test]
+    fn a_post_from_another_process_wakes_a_waiter_and_waits_can_be_interrupted() {
+        let name = format!("semxp{}", std::process::id());
+        let s = Arc::new(Semaphore::open(&name, Assert::Create, 0, 0).unwrap());
+        let s2 = Arc::clone(&s);
+        let waiter = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            (s2.wait(Deadline::from_ms(10_000.0), Interrupts::Ignore).unwrap(), t0.elapsed())
+        });
+        let mut child = crate::child::spawn("semaphore::tests::child_role", CHILD_ENV, &name);
+        let posted = Instant::now();
+        let (out, waited) = waiter.join().unwrap();
+        assert_eq!(out, Outcome::Done, "after {waited:?}");
+        assert!(posted.elapsed() < Duration::from_secs(1), "{:?}", posted.elapsed());
+        assert_eq!(s.value(), 0);
+        child.wait().unwrap();
+        // A wait ends within 250 ms of an interrupt.
+        let asked = crate::child::interrupt_after(std::thread::current().id(), Duration::from_millis(100));
+        assert_eq!(s.wait(Deadline::Never, Interrupts::Check).unwrap(), Outcome::Interrupted);
+        let asked = asked.join().unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(250), "{:?}", asked.elapsed());
+        assert!(s.remove().unwrap());
+    }
 }

@@ -1,39 +1,52 @@
 //! Where named objects live, and how they are created, checked and removed.
+//! The logic here is the same on every OS; the file-system calls behind it
+//! are [`crate::sys::fs`] (`fs_unix.rs`, `fs_windows.rs`).
 //!
 //! Every mutex, semaphore and queue is one file in the user's object
-//! directory, by default `/dev/shm/rustipc-<uid>` (a tmpfs, so the file is
-//! memory), else `<tempdir>/rustipc-<uid>`; the environment variable
+//! directory, by default `/dev/shm/rustipc-<uid>` on Linux (a tmpfs, so the
+//! file is memory), `<tempdir>/rustipc-<uid>` on other Unixes, and
+//! `%LOCALAPPDATA%\rustipc` on Windows; the environment variable
 //! `RUSTIPC_DIR` names another.  The file is `<name>` and starts with a
-//! [`Header`] that says which kind of object it is.
+//! [`Header`] that says which kind of object it is.  An object persists
+//! until it is removed (as interprocess's do), on Windows too, where it is a
+//! file-backed mapping.
 //!
-//! **Who can open what.**  The directory is created with mode 0700 and, on
-//! every open, must be a real directory (not a symlink), owned by the
-//! effective user, with no group or other permission bits; anything else is
-//! a `permission` error naming it, and nothing in it is used.  Objects are
-//! created with mode 0600, and opening one checks that it is a regular file
-//! owned by the user, opened with `O_NOFOLLOW | O_NONBLOCK` (a FIFO or a
-//! device planted under a name can neither block nor be mistaken for an
-//! object).  So another user can neither create, read, nor replace a name;
-//! the same user's processes are trusted (they could as well ptrace us).
+//! **Who can open what.**  Unix: the directory is created with mode 0700
+//! and, on every open, must be a real directory (not a symlink), owned by
+//! the effective user, with no group or other permission bits; anything
+//! else is a `permission` error naming it, and nothing in it is used.
+//! Objects are created with mode 0600, and opening one checks that it is a
+//! regular file owned by the user, opened with `O_NOFOLLOW | O_NONBLOCK` (a
+//! FIFO or a device planted under a name can neither block nor be mistaken
+//! for an object).  So another user can neither create, read, nor replace a
+//! name; the same user's processes are trusted (they could as well ptrace
+//! us).  Windows: no modes exist and none are checked; what keeps other
+//! users out is the default ACL of the user's profile, which the directory
+//! inherits (only with `RUSTIPC_DIR` elsewhere is that up to the user).
+//! The directory and objects must not be reparse points (symlinks,
+//! junctions).
 //!
-//! **Checked before use.**  The header is read with `pread` (not through the
-//! mapping), and its magic, version, kind and parameters are checked, the
-//! parameters with overflow-checked arithmetic, against the file's exact
-//! size before anything is mapped; each kind then only indexes its body
-//! within what its parameters allow.
+//! **Checked before use.**  The header is read with a positioned read (not
+//! through the mapping), and its magic, version, kind and parameters are
+//! checked, the parameters with overflow-checked arithmetic, against the
+//! file's exact size before anything is mapped; each kind then only indexes
+//! its body within what its parameters allow.
 //!
 //! **Created whole or not at all.**  A creator writes the object into a
 //! private temporary file (`.tmp-<pid>-<n>`, in the private directory, so no
-//! other user can plant one), allocates every byte with `posix_fallocate`
-//! (on a full tmpfs that is an `ENOSPC` error now, instead of a SIGBUS on the
-//! first touch of a page later), initialises it, and publishes it with
-//! `linkat()`, which fails if the name exists.  Whoever opens the name sees
-//! nothing or a complete object; a failed creation leaves nothing behind.
+//! other user can plant one), allocates every byte (`posix_fallocate`; on
+//! a full tmpfs that is an `ENOSPC` error now, instead of a SIGBUS on the
+//! first touch of a page later; Windows: `SetEndOfFile`), initialises it,
+//! and publishes it under its name with a call that fails if the name
+//! exists (`linkat()`; Windows: `MoveFileExW` without replacing).  Whoever
+//! opens the name sees nothing or a complete object; a failed creation
+//! leaves nothing behind.
 //!
 //! **Removed means removed.**  `remove` sets the `removed` word in the header
-//! before unlinking, so every process still holding the old object sees it
-//! with one atomic load per call and follows the name ([`Named`]); waiters
-//! are woken (each kind wakes its own words) or see it within one slice.
+//! before taking the name away, so every process still holding the old
+//! object sees it with one atomic load per call and follows the name
+//! ([`Named`]); waiters are woken (each kind wakes its own words) or see it
+//! within one slice.
 //!
 //! Why files opened directly (not `shm_open`, not the `shared_memory`
 //! crate): kinds must not mix, so the kind is written in the file; a new
@@ -44,8 +57,8 @@
 
 use crate::error::{Error, Kind, Result};
 use crate::wait::Outcome;
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use crate::sys::fs;
+use std::fs::File;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +71,9 @@ const VERSION: u32 = 3;
 pub const HEADER_LEN: usize = 64;
 /// Temporary files of creators start with this (and are never objects).
 pub const TMP_PREFIX: &str = ".tmp-";
+/// Removed objects that could not be deleted at once start with this
+/// (Windows only: see [`crate::sys::fs`]); `ipc_cleanup()` deletes them.
+pub const GONE_PREFIX: &str = ".gone-";
 
 /// Header flag: the creator asked for `cleanup = TRUE`.
 pub const FLAG_CLEANUP: u32 = 1;
@@ -118,7 +134,11 @@ pub struct Header {
     /// The creator's packed [`crate::token::Token`] for `cleanup = TRUE`
     /// objects (0 otherwise): orphaned once that token is dead.
     pub creator_token: u64,
-    _pad: [u32; 2],
+    /// Drawn at creation, different for every object ever made (0 in
+    /// files made before it existed): names what the OS keeps per object
+    /// outside the file (Windows: the wait events of [`crate::sys::addr`]),
+    /// so that a re-created name never shares it with its predecessor.
+    pub incarnation: u64,
 }
 
 const _: () = assert!(std::mem::size_of::<Header>() == HEADER_LEN);
@@ -133,6 +153,7 @@ pub struct HeaderInfo {
     pub flags: u32,
     pub backend: u32,
     pub creator_token: u64,
+    pub incarnation: u64,
 }
 
 /// Parse 64 bytes; `None` unless magic and version are ours.
@@ -149,6 +170,7 @@ pub fn parse_header(b: &[u8; HEADER_LEN]) -> Option<HeaderInfo> {
         flags: u(40),
         backend: u(44),
         creator_token: u64::from_ne_bytes([b[48], b[49], b[50], b[51], b[52], b[53], b[54], b[55]]),
+        incarnation: u64::from_ne_bytes([b[56], b[57], b[58], b[59], b[60], b[61], b[62], b[63]]),
     })
 }
 
@@ -182,15 +204,12 @@ pub fn check_name(name: &str) -> Result<()> {
         "it contains '/' or a NUL byte"
     } else if name.starts_with('.') {
         "names starting with '.' are reserved"
+    } else if let Some(why) = fs::name_problem(name) {
+        why
     } else {
         return Ok(());
     };
     Err(Error::new(Kind::InvalidArgument, format!("'{name}' cannot be an object name: {why}")))
-}
-
-fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() as u32 }
 }
 
 /// The object directory's path (see the module docs).
@@ -200,265 +219,90 @@ pub fn dir_path() -> String {
             return d;
         }
     }
-    let base = if cfg!(target_os = "linux") && std::path::Path::new("/dev/shm").is_dir() {
-        std::path::PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
-    base.join(format!("rustipc-{}", euid())).to_string_lossy().into_owned()
+    fs::default_dir().to_string_lossy().into_owned()
 }
 
-fn cstr(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::new(Kind::InvalidArgument, format!("'{s}' contains a NUL byte")))
+pub use fs::FileId;
+
+/// The identity of an open file.
+pub fn file_id(f: &File) -> Result<FileId> {
+    fs::file_id(f)
 }
 
-fn fstat(fd: RawFd) -> std::io::Result<libc::stat> {
-    // SAFETY: fstat fills the zeroed stat struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(st)
+/// Read exactly `buf.len()` bytes at `off`.
+pub fn pread_exact(f: &File, buf: &mut [u8], off: u64) -> bool {
+    fs::read_at(f, buf, off)
 }
 
-/// (device, inode) of an open file.
-pub fn file_id(fd: RawFd) -> Result<(u64, u64)> {
-    let st = fstat(fd).map_err(|e| Error::os("fstat", e))?;
-    Ok((st.st_dev as u64, st.st_ino as u64))
-}
-
-fn is_type(st: &libc::stat, t: libc::mode_t) -> bool {
-    st.st_mode & libc::S_IFMT == t
-}
-
-/// The object directory, opened and verified.
+/// The object directory, opened and verified (how: [`crate::sys::fs`]).
 pub struct Dir {
-    fd: OwnedFd,
+    inner: fs::Dir,
     pub path: String,
 }
 
 impl Dir {
     /// Open (creating it if missing) and verify the object directory.
     pub fn open() -> Result<Dir> {
-        let path = dir_path();
-        let c = cstr(&path)?;
-        // SAFETY: mkdir with a valid C string.
-        if unsafe { libc::mkdir(c.as_ptr(), 0o700) } != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EEXIST) {
-                return Err(Error::os(format!("cannot create the object directory '{path}'"), e));
-            }
-        }
-        // SAFETY: open with a valid C string; the result is checked.
-        let fd = unsafe {
-            libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        };
-        if fd < 0 {
-            let e = std::io::Error::last_os_error();
-            let mut err = Error::os(format!("cannot open the object directory '{path}'"), e);
-            if matches!(err.errno, libc::ELOOP | libc::ENOTDIR | libc::EACCES) {
-                err.kind = Kind::Permission;
-                err.message = format!(
-                    "the object directory '{path}' is not a directory of this user's (it is a symlink, \
-                     not a directory, or not accessible); rustipc will not use it"
-                );
-            }
-            return Err(err);
-        }
-        // SAFETY: fd is fresh and owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let st = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("cannot stat '{path}'"), e))?;
-        let me = euid();
-        if st.st_uid as u32 != me || st.st_mode & 0o077 != 0 || !is_type(&st, libc::S_IFDIR) {
-            return Err(Error::new(
-                Kind::Permission,
-                format!(
-                    "the object directory '{path}' belongs to user {} with mode {:o}; rustipc uses only a \
-                     directory owned by this user (uid {me}) with mode 0700, and will not use this one",
-                    st.st_uid,
-                    st.st_mode & 0o7777
-                ),
-            ));
-        }
-        Ok(Dir { fd, path })
+        let inner = fs::Dir::open(dir_path())?;
+        Ok(Dir { path: inner.path.clone(), inner })
     }
 
-    pub fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-
-    fn openat(&self, name: &str, flags: libc::c_int, mode: libc::c_uint) -> std::io::Result<OwnedFd> {
-        let c = CString::new(name).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: openat with a valid directory fd and C string.
-        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags | libc::O_CLOEXEC | libc::O_NOFOLLOW, mode) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fd is fresh.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    fn unlinkat(&self, name: &str) -> std::io::Result<()> {
-        let c = CString::new(name).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: unlinkat with a valid directory fd and C string.
-        if unsafe { libc::unlinkat(self.raw(), c.as_ptr(), 0) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    /// (device, inode) of `name` in the directory, None when absent.
-    pub fn id_of(&self, name: &str) -> Result<Option<(u64, u64)>> {
-        let c = cstr(name)?;
-        // SAFETY: fstatat fills the zeroed stat struct.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstatat(self.raw(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::ENOENT) {
-                return Ok(None);
-            }
-            return Err(Error::os(format!("cannot stat '{name}' in '{}'", self.path), e));
-        }
-        Ok(Some((st.st_dev as u64, st.st_ino as u64)))
+    /// The identity of `name` in the directory, None when absent.
+    pub fn id_of(&self, name: &str) -> Result<Option<FileId>> {
+        self.inner.id_of(name)
     }
 
     /// Open a file of this directory without blocking or following links,
-    /// read-only or read-write; ENOENT is `Ok(None)`.
-    pub fn open_file(&self, name: &str, write: bool) -> std::io::Result<Option<OwnedFd>> {
-        let acc = if write { libc::O_RDWR } else { libc::O_RDONLY };
-        match self.openat(name, acc | libc::O_NONBLOCK, 0) {
-            Ok(fd) => Ok(Some(fd)),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
-            Err(e) => Err(e),
-        }
+    /// read-only or read-write; a missing name is `Ok(None)`.
+    pub fn open_file(&self, name: &str, write: bool) -> std::io::Result<Option<File>> {
+        self.inner.open_file(name, write)
     }
 
     /// Create (or open) a small private file, for tokens such as uid blocks.
-    pub fn open_private(&self, name: &str) -> std::io::Result<OwnedFd> {
-        self.openat(name, libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK, 0o600)
+    pub fn open_private(&self, name: &str) -> std::io::Result<File> {
+        self.inner.open_private(name)
     }
 
     /// The names in the directory (every entry but `.` and `..`).
     pub fn names(&self) -> Result<Vec<String>> {
-        // SAFETY: dup of our valid fd; fdopendir takes ownership of the copy
-        // and closedir releases it.
-        let copy = unsafe { libc::dup(self.raw()) };
-        if copy < 0 {
-            return Err(Error::last_os("dup"));
-        }
-        // SAFETY: as above.
-        let d = unsafe { libc::fdopendir(copy) };
-        if d.is_null() {
-            // SAFETY: fdopendir failed, so the copy is still ours to close.
-            unsafe { libc::close(copy) };
-            return Err(Error::last_os(format!("cannot list '{}'", self.path)));
-        }
-        // SAFETY: rewind, since the copy shares its offset with self.fd.
-        unsafe { libc::rewinddir(d) };
-        let mut out = Vec::new();
-        loop {
-            // SAFETY: readdir on a valid DIR*; the entry is read before the
-            // next call.
-            let ent = unsafe { libc::readdir(d) };
-            if ent.is_null() {
-                break;
-            }
-            // SAFETY: d_name is NUL-terminated.
-            let name = unsafe { std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()) };
-            let name = name.to_string_lossy().into_owned();
-            if name != "." && name != ".." {
-                out.push(name);
-            }
-        }
-        // SAFETY: closes the DIR* (and the copy).
-        unsafe { libc::closedir(d) };
-        out.sort();
-        Ok(out)
+        self.inner.names()
     }
 
     /// Remove a leftover file of the directory (a creator's temporary file).
     pub fn remove_file(&self, name: &str) -> Result<bool> {
-        match self.unlinkat(name) {
+        match self.inner.unlink(name) {
             Ok(()) => Ok(true),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(Error::os(format!("cannot remove '{name}' in '{}'", self.path), e)),
         }
     }
 }
 
-/// Read exactly `buf.len()` bytes at `off`.
-pub fn pread_exact(fd: RawFd, buf: &mut [u8], off: u64) -> bool {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: writes at most buf.len() - done bytes into buf.
-        let n = unsafe {
-            libc::pread(
-                fd,
-                buf[done..].as_mut_ptr() as *mut libc::c_void,
-                buf.len() - done,
-                (off + done as u64) as libc::off_t,
-            )
-        };
-        if n <= 0 {
-            return false;
-        }
-        done += n as usize;
-    }
-    true
-}
-
-/// A shared mapping of a whole object file.
-pub struct Map {
-    ptr: *mut u8,
-    len: usize,
-}
-
-// SAFETY: the mapping is plain shared memory; all access to it goes through
-// atomics or process-shared synchronisation objects.
-unsafe impl Send for Map {}
-// SAFETY: as above.
-unsafe impl Sync for Map {}
+/// A shared mapping of a whole object file: its header, then its body.
+pub struct Map(fs::Map);
 
 impl Map {
-    fn new(fd: RawFd, len: usize) -> Result<Map> {
-        // SAFETY: maps `len` bytes of an open file; the result is checked.
-        let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(Error::last_os("mmap"));
-        }
-        Ok(Map { ptr: ptr as *mut u8, len })
-    }
-
     fn header(&self) -> &Header {
         // SAFETY: every map is at least HEADER_LEN bytes and page aligned.
-        unsafe { &*(self.ptr as *const Header) }
+        unsafe { &*(self.0.ptr() as *const Header) }
     }
 
     /// The body's first byte (64-byte aligned, as mappings are page aligned).
     pub fn body(&self) -> *mut u8 {
         // SAFETY: HEADER_LEN <= len.
-        unsafe { self.ptr.add(HEADER_LEN) }
+        unsafe { self.0.ptr().add(HEADER_LEN) }
     }
 
     pub fn body_len(&self) -> usize {
-        self.len - HEADER_LEN
+        self.0.size() - HEADER_LEN
     }
 }
 
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly what Map::new mapped.
-        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
-    }
-}
-
-/// An opened object: its descriptor, mapping and identity.
+/// An opened object: its file, mapping and identity.
 pub struct Object {
-    pub fd: OwnedFd,
+    pub file: File,
     pub map: Map,
-    pub id: (u64, u64),
+    pub id: FileId,
     pub name: String,
     pub params: [u32; 4],
 }
@@ -483,7 +327,11 @@ impl Object {
         if dir.id_of(&self.name)? != Some(self.id) {
             return Ok(false);
         }
-        dir.remove_file(&self.name)
+        match dir.inner.retire(&self.name) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::os(format!("cannot remove '{}' in '{}'", self.name, dir.path), e)),
+        }
     }
 }
 
@@ -497,38 +345,31 @@ fn not_object(dir: &Dir, name: &str, why: &str) -> Error {
 
 /// Open an existing object and check everything about it (module docs).
 pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Result<Option<Object>> {
-    let fd = match dir.open_file(name, true) {
-        Ok(Some(fd)) => fd,
+    let file = match dir.open_file(name, true) {
+        Ok(Some(f)) => f,
         Ok(None) => return Ok(None),
         Err(e) => {
+            if fs::is_symlink_error(&e) {
+                return Err(not_object(dir, name, "it is a symbolic link"));
+            }
+            let perm = e.kind() == std::io::ErrorKind::PermissionDenied;
             let mut err = Error::os(format!("cannot open {} '{name}' in '{}'", kind.label(), dir.path), e);
-            match err.errno {
-                libc::ELOOP => return Err(not_object(dir, name, "it is a symbolic link")),
-                libc::EACCES | libc::EPERM => err.kind = Kind::Permission,
-                _ => {}
+            if perm {
+                err.kind = Kind::Permission;
             }
             return Err(err);
         }
     };
-    let st = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("cannot stat '{name}'"), e))?;
-    if !is_type(&st, libc::S_IFREG) {
+    let st = fs::meta(&file).map_err(|e| Error::os(format!("cannot stat '{name}'"), e))?;
+    if !st.regular {
         return Err(not_object(dir, name, "it is not a regular file"));
     }
-    if st.st_uid as u32 != euid() || st.st_mode & 0o077 != 0 {
-        return Err(Error::new(
-            Kind::Permission,
-            format!(
-                "'{name}' ({}/{name}) belongs to user {} with mode {:o}; rustipc opens only objects owned by \
-                 this user with mode 0600",
-                dir.path,
-                st.st_uid,
-                st.st_mode & 0o7777
-            ),
-        ));
+    if let Err(why) = st.private {
+        return Err(Error::new(Kind::Permission, format!("'{name}' ({}/{name}) {why}", dir.path)));
     }
-    let size = st.st_size as u64;
+    let size = st.size;
     let mut raw = [0u8; HEADER_LEN];
-    if size < HEADER_LEN as u64 || !pread_exact(fd.as_raw_fd(), &mut raw, 0) {
+    if size < HEADER_LEN as u64 || !pread_exact(&file, &mut raw, 0) {
         return Err(not_object(dir, name, "it is too short"));
     }
     let Some(h) = parse_header(&raw) else {
@@ -548,8 +389,8 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
     if body.checked_add(HEADER_LEN).map(|n| n as u64) != Some(size) {
         return Err(not_object(dir, name, "its size does not match its header"));
     }
-    let map = Map::new(fd.as_raw_fd(), size as usize)?;
-    Ok(Some(Object { id: (st.st_dev as u64, st.st_ino as u64), fd, map, name: name.to_string(), params: h.params }))
+    let map = Map(fs::Map::new(&file, size as usize, h.incarnation)?);
+    Ok(Some(Object { id: st.id, file, map, name: name.to_string(), params: h.params }))
 }
 
 /// Open the object `name`, creating it when `assert` allows.  A new object
@@ -588,44 +429,16 @@ pub fn open(
     Err(Error::new(Kind::OsError, format!("cannot open or create '{name}': it keeps appearing and vanishing")))
 }
 
-/// Bytes free for an unprivileged user in the directory's file system.
-fn free_bytes(dir: &Dir) -> Option<u64> {
-    // SAFETY: fstatvfs fills the zeroed struct.
-    let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatvfs(dir.raw(), &mut sv) } != 0 {
-        return None;
-    }
-    Some(sv.f_bavail as u64 * sv.f_frsize as u64)
-}
-
-/// Give the file `len` bytes that are really there, so that no later write
-/// through the mapping can fault on a full file system.
-fn allocate(fd: RawFd, len: usize) -> std::io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
-    {
-        // SAFETY: posix_fallocate on our own descriptor.
-        let rc = unsafe { libc::posix_fallocate(fd, 0, len as libc::off_t) };
-        if rc != 0 {
-            return Err(std::io::Error::from_raw_os_error(rc));
-        }
-        Ok(())
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
-    {
-        // No posix_fallocate: write every page's worth of zeros instead.
-        let zeros = [0u8; 4096];
-        let mut off = 0usize;
-        while off < len {
-            let n = zeros.len().min(len - off);
-            // SAFETY: writes n bytes from a valid buffer.
-            let w = unsafe { libc::pwrite(fd, zeros.as_ptr() as *const libc::c_void, n, off as libc::off_t) };
-            if w <= 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            off += w as usize;
-        }
-        Ok(())
-    }
+/// A number for a new object's [`Header::incarnation`]: a hash of this
+/// process's id, a counter and the time in nanoseconds (never 0).
+fn new_incarnation() -> u64 {
+    static K: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut b = [0u8; 28];
+    b[..4].copy_from_slice(&std::process::id().to_ne_bytes());
+    b[4..12].copy_from_slice(&K.fetch_add(1, Ordering::Relaxed).to_ne_bytes());
+    b[12..28].copy_from_slice(&t.as_nanos().to_ne_bytes());
+    xxhash_rust::xxh3::xxh3_64(&b).max(1)
 }
 
 /// Numbers this process's temporary files.
@@ -647,28 +460,25 @@ fn create(
         .checked_add(HEADER_LEN)
         .ok_or_else(|| Error::new(Kind::InvalidArgument, "object too large"))?;
     let mut attempts = 0;
-    let (tmp, fd) = loop {
+    let (tmp, file) = loop {
         let tmp = format!("{TMP_PREFIX}{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        match dir.openat(&tmp, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600) {
-            Ok(fd) => break (tmp, fd),
+        match dir.inner.create_new(&tmp) {
+            Ok(f) => break (tmp, f),
             // A leftover of a dead process with our pid: take the next number.
-            Err(e) if e.raw_os_error() == Some(libc::EEXIST) && attempts < 1000 => attempts += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 1000 => attempts += 1,
             Err(e) => {
                 return Err(Error::os(format!("cannot create {} '{name}' in '{}'", kind.label(), dir.path), e))
             }
         }
     };
+    let incarnation = new_incarnation();
     let made = (|| -> Result<Map> {
-        // SAFETY: fchmod on our own fresh descriptor (the umask may have
-        // taken bits we need).
-        if unsafe { libc::fchmod(fd.as_raw_fd(), 0o600) } != 0 {
-            return Err(Error::last_os("fchmod"));
-        }
-        if let Err(e) = allocate(fd.as_raw_fd(), len) {
+        if let Err(e) = fs::allocate(&file, len) {
+            let no_space = fs::is_no_space(&e);
             let mut err = Error::os(format!("cannot allocate {} '{name}'", kind.label()), e);
-            if err.errno == libc::ENOSPC {
+            if no_space {
                 err.kind = Kind::NoSpace;
-                let free = free_bytes(dir).map(|f| format!("{f} bytes are free")).unwrap_or_default();
+                let free = dir.inner.free_bytes().map(|f| format!("{f} bytes are free")).unwrap_or_default();
                 err.message = format!(
                     "no space for {} '{name}': it needs {len} bytes in '{}', and {free}; remove unused \
                      objects (see ipc_objects()) or make the file system larger",
@@ -678,7 +488,7 @@ fn create(
             }
             return Err(err);
         }
-        let map = Map::new(fd.as_raw_fd(), len)?;
+        let map = Map(fs::Map::new(&file, len, incarnation)?);
         let h = Header {
             magic: MAGIC,
             version: VERSION,
@@ -689,33 +499,37 @@ fn create(
             flags,
             backend: crate::sys::BACKEND_ID,
             creator_token: cleanup_token,
-            _pad: [0; 2],
+            incarnation,
         };
         // SAFETY: the mapping is len >= HEADER_LEN bytes and page aligned.
-        unsafe { std::ptr::write(map.ptr as *mut Header, h) };
+        unsafe { std::ptr::write(map.0.ptr() as *mut Header, h) };
         init(map.body())?;
         Ok(map)
     })();
     let map = match made {
         Ok(m) => m,
         Err(e) => {
-            let _ = dir.unlinkat(&tmp);
+            drop(file);
+            let _ = dir.inner.unlink(&tmp);
             return Err(e);
         }
     };
-    let (ctmp, cname) = (cstr(&tmp)?, cstr(name)?);
-    // SAFETY: linkat with a valid directory fd and C strings.
-    let rc = unsafe { libc::linkat(dir.raw(), ctmp.as_ptr(), dir.raw(), cname.as_ptr(), 0) };
-    let err = std::io::Error::last_os_error();
-    let _ = dir.unlinkat(&tmp);
-    if rc != 0 {
-        if err.raw_os_error() == Some(libc::EEXIST) {
-            return Ok(None);
+    let id = file_id(&file)?;
+    let published = dir.inner.publish(&tmp, name);
+    let obj = match published {
+        Ok(true) => Some(Object { id, file, map, name: name.to_string(), params }),
+        _ => {
+            // Closed before the temporary name goes (Windows cannot
+            // delete a file that is still mapped).
+            drop((map, file));
+            None
         }
-        return Err(Error::os(format!("cannot create {} '{name}' in '{}'", kind.label(), dir.path), err));
+    };
+    let _ = dir.inner.unlink(&tmp);
+    match published {
+        Ok(_) => Ok(obj),
+        Err(e) => Err(Error::os(format!("cannot create {} '{name}' in '{}'", kind.label(), dir.path), e)),
     }
-    let id = file_id(fd.as_raw_fd())?;
-    Ok(Some(Object { id, fd, map, name: name.to_string(), params }))
 }
 
 /// Remove the object `name` if it is of `kind` (for `cleanup = TRUE`):
@@ -866,5 +680,24 @@ mod tests {
             assert_eq!(check_name(bad).unwrap_err().kind, Kind::InvalidArgument, "{bad}");
         }
         assert!(check_name("caf\u{e9} and spaces").is_ok());
+        // Windows: what would name another file, a stream or a device.
+        #[cfg(windows)]
+        for bad in ["a\\b", "a:b", "a*", "a?", "a|b", "a<b", "a\"b", "a.", "a ", "con", "NUL.txt", "com1", "a\u{1}"] {
+            assert_eq!(check_name(bad).unwrap_err().kind, Kind::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_longest_names_work() {
+        // 255 bytes (and, on Windows, a path beyond MAX_PATH).
+        let noop = |_: *mut u8| Ok(());
+        for name in [format!("{}{}", std::process::id(), "x".repeat(250)), "\u{e9}".repeat(127)] {
+            let name = &name[..name.len().min(255)];
+            let a = open(name, ObjKind::Semaphore, Assert::Create, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+            let b = open(name, ObjKind::Semaphore, Assert::Exists, [8, 0, 0, 0], 0, &layout, &noop).unwrap();
+            assert_eq!(a.id, b.id);
+            assert!(a.remove().unwrap());
+            assert!(b.is_removed());
+        }
     }
 }

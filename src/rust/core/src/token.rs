@@ -2,29 +2,33 @@
 //! holds, and that tells other processes whether we are still alive.
 //!
 //! The token is a block (0 to 4095) plus a generation.  A process claims a
-//! block by taking an exclusive `flock` on the file `.uid-<block>` in the
-//! private object directory ([`crate::store`]); the kernel gives the lock to
-//! one open file at a time and releases it when the process (and every fork
-//! child holding a copy) has closed it, however it ends.  Under the lock the
-//! claimer raises the generation stored in the file, so a token names one
-//! claim, not just a block.  Liveness is then a question any process can
-//! ask: the token (b, g) is alive while `.uid-<b>` is locked and holds
-//! generation g.  Being a lock on a file, this works across PID and network
-//! namespaces that share the directory, and only this user can create or
-//! lock files there, so no other user can take or exhaust the blocks.
+//! block by taking an exclusive lock on the file `.uid-<block>` in the
+//! private object directory ([`crate::store`]): `flock` on Unix,
+//! `LockFileEx` on one byte on Windows ([`crate::sys::token`] says why
+//! each).  The OS gives the lock to one open file at a time and releases it
+//! when the process (and, on Unix, every fork child holding a copy) has
+//! closed it, however it ends.  Under the lock the claimer raises the
+//! generation stored in the file, so a token names one claim, not just a
+//! block.  Liveness is then a question any process can ask: the token
+//! (b, g) is alive while `.uid-<b>` is locked and holds generation g.
+//! Being a lock on a file, this works across PID and network namespaces
+//! that share the directory, and only this user can create or lock files
+//! there, so no other user can take or exhaust the blocks.
 //!
 //! Users: `uid()` ([`crate::names`]) puts the block in every uid; shared
 //! holders of a mutex ([`crate::mutex`]) record their token, so that a
-//! holder killed with SIGKILL is recognised as dead.
+//! holder killed with SIGKILL (or `TerminateProcess`) is recognised as dead.
 //!
 //! A process that exits normally deletes its file while still holding the
-//! lock, so nothing is left behind; a killed one leaves it, and the next
-//! claimant reuses it.  After locking, a claimant checks that the file is
-//! still the one the name names (else it was deleted in between: try again).
+//! lock (an `atexit` handler), so nothing is left behind; a killed one
+//! leaves it, and the next claimant reuses it.  After locking, a claimant
+//! checks that the file is still the one the name names (else it was
+//! deleted in between: try again).
 
 use crate::error::{Error, Kind, Result};
 use crate::store;
-use std::os::fd::{AsRawFd, OwnedFd};
+use crate::sys::{fs, token as lock};
+use std::fs::File;
 use std::sync::Mutex;
 
 /// Blocks: 12 bits.
@@ -52,8 +56,8 @@ impl Token {
 struct Claim {
     pid: u32,
     token: Token,
-    path: String,
-    _fd: OwnedFd,
+    path: std::path::PathBuf,
+    _file: File,
 }
 
 static CLAIM: Mutex<Option<Claim>> = Mutex::new(None);
@@ -62,9 +66,9 @@ fn file_name(block: u32) -> String {
     format!(".uid-{block:03x}")
 }
 
-fn read_generation(fd: &OwnedFd) -> u32 {
+fn read_generation(f: &File) -> u32 {
     let mut b = [0u8; 4];
-    if store::pread_exact(fd.as_raw_fd(), &mut b, 0) {
+    if store::pread_exact(f, &mut b, 0) {
         u32::from_ne_bytes(b)
     } else {
         0
@@ -78,30 +82,30 @@ fn claim() -> Result<Claim> {
     while k < BLOCKS {
         let block = (start + k) % BLOCKS;
         let name = file_name(block);
-        let fd = dir
-            .open_private(&name)
-            .map_err(|e| Error::os(format!("cannot open a token file in '{}'", dir.path), e))?;
-        // SAFETY: flock on our own descriptor.
-        if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            if dir.id_of(&name)? != Some(store::file_id(fd.as_raw_fd())?) {
+        let file = match dir.open_private(&name) {
+            Ok(f) => f,
+            Err(e) if lock::open_error_means_busy(&e) => {
+                k += 1;
+                continue;
+            }
+            Err(e) => return Err(Error::os(format!("cannot open a token file in '{}'", dir.path), e)),
+        };
+        if lock::try_claim(&file).map_err(|e| Error::os("cannot lock a token file", e))? {
+            if dir.id_of(&name)? != Some(store::file_id(&file)?) {
                 continue; // deleted under us: the same block again
             }
-            let generation = read_generation(&fd).wrapping_add(1);
-            let b = generation.to_ne_bytes();
-            // SAFETY: writes 4 bytes from a valid buffer into our own file.
-            if unsafe { libc::pwrite(fd.as_raw_fd(), b.as_ptr() as *const libc::c_void, 4, 0) } != 4 {
-                let mut e = Error::last_os(format!("cannot write a token file in '{}'", dir.path));
-                if e.errno == libc::ENOSPC {
+            let generation = read_generation(&file).wrapping_add(1);
+            if let Err(e) = fs::write_at(&file, &generation.to_ne_bytes(), 0) {
+                let no_space = fs::is_no_space(&e);
+                let mut e = Error::os(format!("cannot write a token file in '{}'", dir.path), e);
+                if no_space {
                     e.kind = Kind::NoSpace;
                 }
                 return Err(e);
             }
             let token = Token { block, generation };
-            return Ok(Claim { pid: std::process::id(), token, path: format!("{}/{name}", dir.path), _fd: fd });
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(Error::os("cannot lock a token file", err));
+            let path = std::path::Path::new(&dir.path).join(&name);
+            return Ok(Claim { pid: std::process::id(), token, path, _file: file });
         }
         k += 1;
     }
@@ -113,10 +117,7 @@ extern "C" fn release_at_exit() {
     if let Ok(guard) = CLAIM.try_lock() {
         if let Some(c) = guard.as_ref() {
             if c.pid == std::process::id() {
-                if let Ok(p) = std::ffi::CString::new(c.path.as_str()) {
-                    // SAFETY: unlink with a valid C string.
-                    unsafe { libc::unlink(p.as_ptr()) };
-                }
+                let _ = std::fs::remove_file(&c.path);
             }
         }
     }
@@ -162,19 +163,16 @@ pub fn is_alive_in(dir: &store::Dir, t: Token) -> bool {
             }
         }
     }
-    let fd = match dir.open_file(&file_name(t.block), false) {
-        Ok(Some(fd)) => fd,
+    let file = match dir.open_file(&file_name(t.block), false) {
+        Ok(Some(f)) => f,
         Ok(None) => return false, // deleted at its holder's normal exit
         Err(_) => return true,
     };
-    // SAFETY: flock on our own descriptor; a shared lock we get is released
-    // at once (and by closing).
-    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
-        // SAFETY: as above.
-        unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) };
-        return false; // nobody holds the block
+    match lock::is_claimed(&file) {
+        Ok(false) => false, // nobody holds the block
+        Ok(true) => read_generation(&file) == t.generation,
+        Err(_) => true,
     }
-    read_generation(&fd) == t.generation
 }
 
 #[cfg(test)]
@@ -192,5 +190,38 @@ mod tests {
         assert!(!is_alive(Token { block: t.block, generation: t.generation.wrapping_add(1) }));
         let free = (t.block + 1) % BLOCKS;
         assert!(!is_alive(Token { block: free, generation: 1 }));
+    }
+
+    const CHILD_ENV: &str = "RUSTIPC_TOKEN_TEST_CHILD";
+
+    /// Not a test by itself: the child role of the test below.
+    #[test]
+    fn child_role() {
+        if std::env::var(CHILD_ENV).is_err() {
+            return;
+        }
+        let t = mine().unwrap();
+        println!("token {} {} {}", t.block, t.generation, crate::child::READY);
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+
+    #[test]
+    fn live_processes_hold_distinct_blocks_and_dead_ones_are_seen_dead() {
+        let me = mine().unwrap();
+        let mut children = Vec::new();
+        let mut blocks = std::collections::HashSet::from([me.block]);
+        for _ in 0..6 {
+            let (c, line) = crate::child::spawn_line("token::tests::child_role", CHILD_ENV, "1");
+            let w: Vec<u32> = line.split_whitespace().skip_while(|w| *w != "token").skip(1).take(2).map(|w| w.parse().unwrap()).collect();
+            let t = Token { block: w[0], generation: w[1] };
+            assert!(blocks.insert(t.block), "block {} held twice", t.block);
+            assert!(is_alive(t));
+            children.push((c, t));
+        }
+        for (c, t) in children {
+            crate::child::sigkill(c);
+            let limit = std::time::Duration::from_secs(2);
+            assert!(crate::child::eventually(limit, || !is_alive(t)), "{t:?} still alive after its kill");
+        }
     }
 }

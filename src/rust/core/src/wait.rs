@@ -111,23 +111,6 @@ impl Interrupts {
     }
 }
 
-/// An absolute `timespec` on `clock` (`CLOCK_MONOTONIC` for futexes and
-/// `sem_clockwait`, `CLOCK_REALTIME` for `pthread_mutex_timedlock`), `d` from now.
-pub fn clock_after(clock: libc::clockid_t, d: Duration) -> libc::timespec {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec into the valid pointer.
-    unsafe { libc::clock_gettime(clock, &mut now) };
-    let mut sec = now.tv_sec + d.as_secs() as libc::time_t;
-    let mut nsec = now.tv_nsec + d.subsec_nanos() as libc::c_long;
-    // The carry raw_sync forgets (its upstream issue #39): tv_nsec must stay
-    // below one second or the kernel answers EINVAL.
-    if nsec >= 1_000_000_000 {
-        sec += 1;
-        nsec -= 1_000_000_000;
-    }
-    libc::timespec { tv_sec: sec, tv_nsec: nsec }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,13 +124,5 @@ mod tests {
         // Far beyond 2^31 ms is still a deadline (or "never"), never an error.
         assert!(Deadline::from_ms(1e15).next_slice().is_some());
         assert!(Deadline::from_ms(1e300).next_slice().is_some());
-    }
-
-    #[test]
-    fn timespec_carries_nanoseconds() {
-        for ms in [0u64, 1, 999, 1000, 1999] {
-            let t = clock_after(libc::CLOCK_MONOTONIC, Duration::from_millis(ms));
-            assert!(t.tv_nsec >= 0 && t.tv_nsec < 1_000_000_000);
-        }
     }
 }

@@ -15,14 +15,24 @@
 //!
 //! On macOS a wait sleeps in `F_OFD_SETLKWTIMEOUT` slices instead, so the
 //! kernel hands the lock over at once (compiled, not run: see README).
+//!
+//! Windows: `LockFileEx` with `LOCKFILE_FAIL_IMMEDIATELY` on byte 0 (length
+//! 1), the range the filelock package locks on Windows, so the two exclude
+//! each other.  Such a lock belongs to the handle, which is not inheritable,
+//! and Windows releases it when the holder ends, however it ends.  Waits
+//! poll as above: a blocking (overlapped) `LockFileEx` cannot be cut into
+//! slices without cancelling I/O, and under Wine 8 a contended overlapped
+//! `LockFileEx` never completes, so it could not be tested.  Windows
+//! byte-range locks are mandatory: while it is locked exclusively, byte 0
+//! of the file cannot be read through another handle (as with filelock).
 
 use crate::wait::{Deadline, Interrupts, Outcome};
 use std::io;
-use std::os::fd::RawFd;
+use crate::sys::RawFile;
 use std::time::Duration;
 
-#[cfg(not(target_os = "freebsd"))]
-fn ofd(fd: RawFd, cmd: libc::c_int, l_type: libc::c_int) -> io::Result<bool> {
+#[cfg(all(unix, not(target_os = "freebsd")))]
+fn ofd(fd: RawFile, cmd: libc::c_int, l_type: libc::c_int) -> io::Result<bool> {
     // SAFETY: flock is plain old data; zeroed is valid (l_start = l_len = 0
     // means the whole file; l_pid must be 0 for OFD locks).
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
@@ -41,8 +51,12 @@ fn ofd(fd: RawFd, cmd: libc::c_int, l_type: libc::c_int) -> io::Result<bool> {
 
 /// One non-blocking attempt: Ok(true) when taken, Ok(false) when another
 /// open file description holds a conflicting lock.
-pub fn try_lock(fd: RawFd, exclusive: bool) -> io::Result<bool> {
-    #[cfg(not(target_os = "freebsd"))]
+pub fn try_lock(fd: RawFile, exclusive: bool) -> io::Result<bool> {
+    #[cfg(windows)]
+    {
+        crate::sys::token::try_lock_byte(fd as _, exclusive, 0, 0)
+    }
+    #[cfg(all(unix, not(target_os = "freebsd")))]
     {
         ofd(fd, libc::F_OFD_SETLK, if exclusive { libc::F_WRLCK } else { libc::F_RDLCK } as libc::c_int)
     }
@@ -61,8 +75,12 @@ pub fn try_lock(fd: RawFd, exclusive: bool) -> io::Result<bool> {
     }
 }
 
-pub fn unlock(fd: RawFd) -> io::Result<()> {
-    #[cfg(not(target_os = "freebsd"))]
+pub fn unlock(fd: RawFile) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        crate::sys::token::unlock_byte(fd as _, 0, 0)
+    }
+    #[cfg(all(unix, not(target_os = "freebsd")))]
     {
         ofd(fd, libc::F_OFD_SETLK, libc::F_UNLCK as libc::c_int).map(|_| ())
     }
@@ -79,7 +97,7 @@ pub fn unlock(fd: RawFd) -> io::Result<()> {
 
 /// Wait for the lock for at most `d` (macOS: in the kernel).
 #[cfg(target_os = "macos")]
-fn wait_slice(fd: RawFd, exclusive: bool, d: Duration) -> io::Result<bool> {
+fn wait_slice(fd: RawFile, exclusive: bool, d: Duration) -> io::Result<bool> {
     // From macOS's <sys/fcntl.h>: not in the libc crate.
     const F_OFD_SETLKWTIMEOUT: libc::c_int = 93;
     #[repr(C)]
@@ -105,14 +123,14 @@ fn wait_slice(fd: RawFd, exclusive: bool, d: Duration) -> io::Result<bool> {
 
 /// Sleep `d`, then try once.
 #[cfg(not(target_os = "macos"))]
-fn wait_slice(fd: RawFd, exclusive: bool, d: Duration) -> io::Result<bool> {
+fn wait_slice(fd: RawFile, exclusive: bool, d: Duration) -> io::Result<bool> {
     std::thread::sleep(d);
     try_lock(fd, exclusive)
 }
 
 /// Take a lock, waiting until `deadline`.  Returns `Done` with the lock
 /// held, `TimedOut` or `Interrupted` with nothing held.
-pub fn lock(fd: RawFd, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> io::Result<Outcome> {
+pub fn lock(fd: RawFile, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> io::Result<Outcome> {
     let mut pause = Duration::from_millis(1);
     loop {
         if try_lock(fd, exclusive)? {
@@ -132,7 +150,7 @@ pub fn lock(fd: RawFd, exclusive: bool, deadline: Deadline, interrupts: Interrup
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::AsRawFd;
+    use crate::sys::raw_file;
     use std::time::Instant;
 
     #[test]
@@ -140,23 +158,23 @@ mod tests {
         let path = std::env::temp_dir().join(format!("rustipc-poll-test-{}", std::process::id()));
         let open = || std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).unwrap();
         let (a, b) = (open(), open());
-        assert!(try_lock(a.as_raw_fd(), true).unwrap());
-        assert!(!try_lock(b.as_raw_fd(), false).unwrap());
+        assert!(try_lock(raw_file(&a), true).unwrap());
+        assert!(!try_lock(raw_file(&b), false).unwrap());
         let t = Instant::now();
-        let out = lock(b.as_raw_fd(), true, Deadline::from_ms(100.0), Interrupts::Ignore).unwrap();
+        let out = lock(raw_file(&b), true, Deadline::from_ms(100.0), Interrupts::Ignore).unwrap();
         assert_eq!(out, Outcome::TimedOut);
         assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_millis(300));
         // Closing another descriptor of the file does not release the lock.
         drop(open());
-        assert!(!try_lock(b.as_raw_fd(), false).unwrap());
-        let raw_a = a.as_raw_fd();
+        assert!(!try_lock(raw_file(&b), false).unwrap());
         let h = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(30));
-            unlock(raw_a).unwrap();
+            unlock(raw_file(&a)).unwrap();
+            a
         });
-        assert_eq!(lock(b.as_raw_fd(), false, Deadline::Never, Interrupts::Ignore).unwrap(), Outcome::Done);
-        h.join().unwrap();
-        assert!(try_lock(a.as_raw_fd(), false).unwrap()); // shared locks coexist
+        assert_eq!(lock(raw_file(&b), false, Deadline::Never, Interrupts::Ignore).unwrap(), Outcome::Done);
+        let a = h.join().unwrap();
+        assert!(try_lock(raw_file(&a), false).unwrap()); // shared locks coexist
         drop((a, b));
         std::fs::remove_file(&path).unwrap();
     }

@@ -1,5 +1,10 @@
-//! The robust lock of the `portable` backend: only facilities macOS has (no
-//! robust pthread mutexes there).
+//! The robust lock of the `portable` and `windows` backends: only
+//! facilities macOS has (no robust pthread mutexes there).  Windows uses it
+//! too rather than a named kernel mutex (which reports `WAIT_ABANDONED`):
+//! a kernel mutex belongs to a thread, not to the process, and would need a
+//! handle per object per process opened by a name kept in step with the
+//! file's; the token lock needs nothing but the token, and its takeover
+//! was checked across processes under Wine 8 (`make test-wine`).
 //!
 //! The lock is a 64-bit word holding its owner's packed
 //! [`crate::token::Token`] (0: free), taken and released with atomic
@@ -7,7 +12,7 @@
 //! ([`crate::sys::addr`]) that every release bumps.  A holder that dies
 //! leaves its token in the word; a waiter that slept a whole slice without
 //! a release asks whether that token is still alive
-//! ([`crate::token::is_alive`]: a `flock` the kernel released when the
+//! ([`crate::token::is_alive`]: a file lock the OS released when the
 //! holder died) and, if not, takes the lock over with a compare-and-swap
 //! from the dead token to its own (only one waiter can win) and repairs
 //! what the dead holder may have left half done, as with `EOWNERDEAD`.  A

@@ -7,11 +7,12 @@
 //! `EOWNERDEAD`, repairs what the dead owner may have left half done, and
 //! marks the mutex consistent.  Written with the `libc` crate: raw_sync's
 //! mutex is not robust and its timed waits fail with EINVAL (it forgets to
-//! carry nanoseconds into seconds; see [`crate::wait::clock_after`]).
+//! carry nanoseconds into seconds; see [`clock_after`]).
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicU32, Ordering};
-use crate::wait::{clock_after, Deadline, Interrupts, Outcome};
+use crate::wait::{Deadline, Interrupts, Outcome};
+use std::time::Duration;
 
 /// The lock as it sits in shared memory.
 pub type RawLock = libc::pthread_mutex_t;
@@ -95,4 +96,34 @@ pub fn status(bytes: &[u8]) -> (bool, bool) {
 /// Nothing to prepare: the kernel knows the owner of a pthread mutex.
 pub(crate) fn prepare() -> Result<()> {
     Ok(())
+}
+
+/// An absolute `timespec` on `clock` (`CLOCK_MONOTONIC` for futexes and
+/// `sem_clockwait`, `CLOCK_REALTIME` for `pthread_mutex_timedlock`), `d` from now.
+pub fn clock_after(clock: libc::clockid_t, d: Duration) -> libc::timespec {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer.
+    unsafe { libc::clock_gettime(clock, &mut now) };
+    let mut sec = now.tv_sec + d.as_secs() as libc::time_t;
+    let mut nsec = now.tv_nsec + d.subsec_nanos() as libc::c_long;
+    // The carry raw_sync forgets (its upstream issue #39): tv_nsec must stay
+    // below one second or the kernel answers EINVAL.
+    if nsec >= 1_000_000_000 {
+        sec += 1;
+        nsec -= 1_000_000_000;
+    }
+    libc::timespec { tv_sec: sec, tv_nsec: nsec }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timespec_carries_nanoseconds() {
+        for ms in [0u64, 1, 999, 1000, 1999] {
+            let t = clock_after(libc::CLOCK_MONOTONIC, Duration::from_millis(ms));
+            assert!(t.tv_nsec >= 0 && t.tv_nsec < 1_000_000_000);
+        }
+    }
 }

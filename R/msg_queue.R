@@ -24,7 +24,7 @@
 #' @param max_nchar The most characters in one message (at least 1, or
 #'   `TRUE`); applies when the queue is created.
 #' @return `msg_queue()` returns an object of class
-#'   `c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess")`, a list
+#'   `c("rustipc_msg_queue", "msg_queue", "interprocess")`, a list
 #'   with, in interprocess' order:
 #' * `$name`: the name.
 #' * `$send(msg, timeout_ms = Inf, priority = 0)`: `TRUE` (invisibly when
@@ -92,7 +92,7 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
     r
   }
   # The elements come in interprocess' order.
-  structure(class = c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess"), list(
+  structure(class = c("rustipc_msg_queue", "msg_queue", "interprocess"), list(
     name = name,
     # The hot calls (see R/hot.R and mutex()).
     send = function(msg, timeout_ms = Inf, priority = 0) {

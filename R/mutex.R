@@ -42,7 +42,7 @@
 #'   absolute, normalised path (the file need not exist and is never
 #'   touched).  Giving both `name` and `file` is an error.
 #' @return `mutex()` returns an object of class `c("rustipc_mutex",
-#'   "rustipc", "mutex", "interprocess")` (rustipc's classes first, so its
+#'   "mutex", "interprocess")` (rustipc's class first, so its
 #'   methods are used even when interprocess is loaded), a list with:
 #' * `$name`: the name.
 #' * `$lock(shared = FALSE, timeout_ms = Inf)`: `TRUE` (invisibly when
@@ -102,7 +102,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   h <- .Call(wrap__rs_mutex_open, name, assert, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("mutex", name)
-  structure(class = c("rustipc_mutex", "rustipc", "mutex", "interprocess"), list(
+  structure(class = c("rustipc_mutex", "mutex", "interprocess"), list(
     name = name,
     # The hot calls: arguments are checked natively, and by R only when
     # they are not in their plain forms (R/hot.R).  NULL means done without

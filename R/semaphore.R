@@ -16,7 +16,7 @@
 #'   `TRUE`/`FALSE` for 1/0) when the semaphore is created; ignored when it
 #'   exists.
 #' @return `semaphore()` returns an object of class
-#'   `c("rustipc_semaphore", "rustipc", "semaphore", "interprocess")`, a
+#'   `c("rustipc_semaphore", "semaphore", "interprocess")`, a
 #'   list with:
 #' * `$name`: the name.
 #' * `$post()`: adds one; returns `TRUE` (invisibly).
@@ -67,7 +67,7 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   h <- .Call(wrap__rs_sem_open, name, assert, value, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("semaphore", name)
-  structure(class = c("rustipc_semaphore", "rustipc", "semaphore", "interprocess"), list(
+  structure(class = c("rustipc_semaphore", "semaphore", "interprocess"), list(
     name = name,
     # The hot calls (see R/hot.R and mutex()).
     post = function() invisible(.Call(wrap__rs_sem_post, h)),

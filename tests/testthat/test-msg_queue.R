@@ -1,7 +1,7 @@
 test_that("msg_queue() follows the interprocess API", {
   q <- msg_queue(max_count = 3, max_nchar = 5)
   on.exit(q$remove())
-  expect_s3_class(q, c("rustipc_msg_queue", "rustipc", "msg_queue", "interprocess"), exact = TRUE)
+  expect_s3_class(q, c("rustipc_msg_queue", "msg_queue", "interprocess"), exact = TRUE)
   expect_identical(capture.output(print(q)), sprintf("<msg_queue> \"%s\"", q$name))
   expect_identical(q$max_count(), 3L)
   expect_identical(q$max_nchar(), 5L)

@@ -94,9 +94,9 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
   # The elements come in interprocess' order.
   structure(class = c("rustipc_msg_queue", "msg_queue", "interprocess"), list(
     name = name,
-    # The hot calls (see R/hot.R and mutex()).
+    # The hot calls (see R/hot.R and mutex(): `r <- x` returns x invisibly).
     send = function(msg, timeout_ms = Inf, priority = 0) {
-      if (is.null(r <- .Call(wrap__rs_mq_send, h, msg, timeout_ms, priority))) invisible(TRUE) else r
+      if (is.null(r <- .Call(wrap__rs_mq_send, h, msg, timeout_ms, priority))) r <- TRUE else r
     },
     receive = function(timeout_ms = Inf) .Call(wrap__rs_mq_receive, h, timeout_ms),
     count = function() info()[1],

@@ -106,12 +106,14 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
     name = name,
     # The hot calls: arguments are checked natively, and by R only when
     # they are not in their plain forms (R/hot.R).  NULL means done without
-    # a deadline, returned invisibly as in interprocess.
+    # a deadline, returned invisibly as in interprocess: `r <- TRUE` is
+    # TRUE, invisible (the value of an assignment), without the cost of a
+    # call to invisible().
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      if (is.null(r <- .Call(wrap__rs_mutex_lock, h, shared, timeout_ms))) invisible(TRUE) else r
+      if (is.null(r <- .Call(wrap__rs_mutex_lock, h, shared, timeout_ms))) r <- TRUE else r
     },
     unlock = function(warn = TRUE) {
-      if (is.null(.Call(wrap__rs_mutex_unlock, h, warn))) invisible(TRUE) else not_locked(name, warn)
+      if (is.null(r <- .Call(wrap__rs_mutex_unlock, h, warn))) r <- TRUE else not_locked(name, warn)
     },
     remove = function() {
       r <- .Call(wrap__rs_mutex_remove, h)

@@ -69,10 +69,10 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   if (cleanup) register_cleanup("semaphore", name)
   structure(class = c("rustipc_semaphore", "semaphore", "interprocess"), list(
     name = name,
-    # The hot calls (see R/hot.R and mutex()).
-    post = function() invisible(.Call(wrap__rs_sem_post, h)),
+    # The hot calls (see R/hot.R and mutex(): `r <- x` returns x invisibly).
+    post = function() r <- .Call(wrap__rs_sem_post, h),
     wait = function(timeout_ms = Inf) {
-      if (is.null(r <- .Call(wrap__rs_sem_wait, h, timeout_ms))) invisible(TRUE) else r
+      if (is.null(r <- .Call(wrap__rs_sem_wait, h, timeout_ms))) r <- TRUE else r
     },
     remove = function() {
       r <- .Call(wrap__rs_sem_remove, h)

@@ -13,15 +13,17 @@ pair_costs <- function(pkg, n) {
   # CPU time of this process (user + system): this machine is shared, and
   # other processes taking the CPU do not count against the candidate.
   cpu <- function() sum(proc.time()[c("user.self", "sys.self")])
-  time <- function(f) { f(10); t <- cpu(); f(n); (cpu() - t) / n * 1e9 }
+  # (proc.time()'s CPU times tick in milliseconds: each figure takes at
+  # least 150 ms of CPU time.)
+  time <- function(f, n) { f(10); t <- cpu(); f(n); (cpu() - t) / n * 1e9 }
   noop <- if (pkg == "rustipc") {
     fn <- ns$wrap__rs_noop
-    time(function(k) for (i in seq_len(k)) .Call(fn))
+    time(function(k) for (i in seq_len(k)) .Call(fn), 20 * n)
   } else NA
   c(noop = noop,
-    mutex = time(function(k) for (i in seq_len(k)) { m$lock(); m$unlock() }),
-    semaphore = time(function(k) for (i in seq_len(k)) { s$post(); s$wait() }),
-    queue = time(function(k) for (i in seq_len(k)) { q$send(msg); q$receive() }))
+    mutex = time(function(k) for (i in seq_len(k)) { m$lock(); m$unlock() }, n),
+    semaphore = time(function(k) for (i in seq_len(k)) { s$post(); s$wait() }, n),
+    queue = time(function(k) for (i in seq_len(k)) { q$send(msg); q$receive() }, n))
 }
 
 compare_pairs <- function(baseline_lib, rounds = 5) {

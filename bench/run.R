@@ -8,7 +8,18 @@ anchors <- file.path(cache, "anchors-lib")
 if (dir.exists(anchors)) .libPaths(c(.libPaths(), anchors))
 library(rustipc)
 ns <- asNamespace("rustipc")
-rate <- function(f, n) { f(); t <- proc.time()[["elapsed"]]; f(n); n / (proc.time()[["elapsed"]] - t) }
+# Operations per second of f(n): n grows until a measurement takes at least
+# 0.2 s (proc.time() ticks in milliseconds).
+rate <- function(f, n) {
+  f()
+  repeat {
+    t <- proc.time()[["elapsed"]]; f(n); el <- proc.time()[["elapsed"]] - t
+    if (el >= 0.2) return(n / el)
+    n <- n * if (el > 0.02) ceiling(0.25 / el) else 16
+  }
+}
+# Exactly n operations (a partner process expects that many).
+rate_n <- function(f, n) { f(); t <- proc.time()[["elapsed"]]; f(n); n / (proc.time()[["elapsed"]] - t) }
 loop <- function(body) { body <- substitute(body)
   eval(bquote(function(n = 10) for (i in seq_len(n)) .(body)), parent.frame()) }
 N <- 100000
@@ -70,7 +81,7 @@ p <- callr::r_bg(function(a, b) {
   repeat { m <- a$receive(); if (m == "STOP") break; b$send(m) }
 }, list(a$name, b$name), libpath = .libPaths())
 pp <- function(n = 1) for (i in seq_len(n)) { a$send(msg); b$receive() }
-rt <- rate(pp, 20000)
+rt <- rate_n(pp, 20000)
 a$send("STOP"); p$wait(10000)
 add("msg_queue ping-pong round trips (2 processes)", rt, sprintf("%.1f us per round trip", 1e6 / rt))
 invisible(c(a$remove(), b$remove()))
@@ -81,7 +92,7 @@ p <- callr::r_bg(function(a, b, n) {
   a <- rustipc::semaphore(a); b <- rustipc::semaphore(b)
   for (i in seq_len(n + 1)) { a$wait(); b$post() }
 }, list(a$name, b$name, 20001), libpath = .libPaths())
-sp <- rate(function(n = 1) for (i in seq_len(n)) { a$post(); b$wait() }, 20000)
+sp <- rate_n(function(n = 1) for (i in seq_len(n)) { a$post(); b$wait() }, 20000)
 p$wait(10000)
 add("semaphore ping-pong round trips (2 processes)", sp, sprintf("%.1f us per round trip", 1e6 / sp))
 invisible(c(a$remove(), b$remove()))
@@ -110,7 +121,8 @@ handoff <- function(kind, k = 41) {
       l <- switch(kind, mutex = m$lock(), rustipc = rustipc::lock(path), filelock = filelock::lock(path),
                   semaphore = target$wait())
       t <- as.numeric(Sys.time())
-      got[i, ] <- c(t, .Call(stamps, TRUE)[c(2, 4)])
+      st <- .Call(stamps, TRUE)
+      got[i, ] <- c(t, st[2], if (kind == "filelock") st[5] else st[4])
       switch(kind, mutex = m$unlock(), rustipc = rustipc::unlock(l), filelock = filelock::unlock(l), NULL)
       s$fin$post()
     }
@@ -124,7 +136,8 @@ handoff <- function(kind, k = 41) {
     Sys.sleep(0.002) # let the waiter block in the kernel
     t <- as.numeric(Sys.time())
     give(l)
-    rel[i, ] <- c(t, .Call(stamps, TRUE)[c(1, 3)])
+    st <- .Call(stamps, TRUE)
+    rel[i, ] <- c(t, st[1], if (kind == "filelock") st[5] else st[3])
     sems$fin$wait()
   }
   .Call(stamps, FALSE)
@@ -139,32 +152,41 @@ handoff <- function(kind, k = 41) {
     d$releaser_r <- us(rel[, 2] - rel[, 1])
     d$native <- us(got[, 2] - rel[, 2])
     d$waiter_r <- us(got[, 1] - got[, 2])
-    d$same_cpu <- sum(got[keep, 3] == rel[keep, 3] & got[keep, 3] >= 0)
   }
+  # (filelock: the CPUs its R code ran on just after the calls.)
+  d$same_cpu <- sum(got[keep, 3] == rel[keep, 3] & got[keep, 3] >= 0)
   d
 }
 label <- c(mutex = "mutex", semaphore = "semaphore post -> wait",
            rustipc = "lock()", filelock = "filelock::lock()")
 hand <- list()
-add_handoff <- function(kind, suffix = "") {
-  d <- handoff(kind)
+add_row <- function(kind, d, suffix = "") {
   q <- function(x) sprintf("%.0f / %.0f", median(x), quantile(x, 0.9))
   hand[[length(hand) + 1]] <<- data.frame(
     hand_off = paste0(label[kind], suffix), total_us = q(d$total),
     releaser_R_us = if (is.null(d$native)) "" else q(d$releaser_r),
     release_to_native_return_us = if (is.null(d$native)) "" else q(d$native),
     waiter_R_us = if (is.null(d$native)) "" else q(d$waiter_r),
-    woke_on_releasers_cpu = if (is.null(d$native)) "" else sprintf("%d of %d", d$same_cpu, length(d$total)))
+    woke_on_releasers_cpu = sprintf("%d of %d", d$same_cpu, length(d$total)))
   median(d$total)
 }
-hand_med <- sapply(c("mutex", "semaphore", "rustipc", "filelock"), add_handoff)
+# lock() and filelock: 3 alternating rounds each, pooled, so that both see
+# the same minutes of this machine.
+lock_rows <- function(suffix = "", rounds = 3) {
+  ds <- list(rustipc = list(), filelock = list())
+  for (r in seq_len(rounds)) for (kind in names(ds)) ds[[kind]][[r]] <- handoff(kind)
+  pool <- function(l) { out <- lapply(names(l[[1]]), function(n) unlist(lapply(l, `[[`, n)))
+                        names(out) <- names(l[[1]]); out$same_cpu <- sum(out$same_cpu); out }
+  c(rustipc = add_row("rustipc", pool(ds$rustipc), suffix), filelock = add_row("filelock", pool(ds$filelock), suffix))
+}
+hand_med <- c(sapply(c("mutex", "semaphore"), function(k) add_row(k, handoff(k))), lock_rows())
 # The same for lock() and filelock with a CPU hog on each core: a waiter
 # that must first be scheduled (0.1.0 started a helper thread per wait,
 # which under load first ran milliseconds later) shows it here.
 hogs <- lapply(seq_len(parallel::detectCores()), function(i)
   callr::r_bg(function() repeat NULL, libpath = .libPaths()))
-hog_ours <- add_handoff("rustipc", ", CPU hogs running")
-hog_theirs <- add_handoff("filelock", ", CPU hogs running")
+hog <- lock_rows(", CPU hogs running")
+hog_ours <- hog[["rustipc"]]; hog_theirs <- hog[["filelock"]]
 for (h in hogs) h$kill()
 
 # The floor for the rows above: the same protocol in C, without R, with
@@ -179,6 +201,23 @@ if (!is.na(cc)) {
       hand[[length(hand) + 1]] <- data.frame(
         hand_off = paste("the same in C, no R", switch(mode, same = "(one CPU)", other = "(two CPUs)", "(unpinned)")),
         total_us = if (is.na(f[1])) "not possible here" else sprintf("%.0f / %.0f", f[1], f[2]),
+        releaser_R_us = "", release_to_native_return_us = "", waiter_R_us = "", woke_on_releasers_cpu = "")
+    }
+  }
+  unlink(exe)
+  # The file-lock hand-off in C: filelock's wait (F_SETLKW) against
+  # rustipc's (F_OFD_SETLKW with a per-thread timer for the slice).
+  exe <- tempfile("lock_floor")
+  if (Sys.info()[["sysname"]] == "Linux" &&
+      system2(cc, c("-O2", "-o", exe, "bench/lock_floor.c", "-lpthread", "-lrt")) == 0) {
+    for (mode in c("classic", "ofd")) {
+      f <- tempfile()
+      r <- as.numeric(strsplit(system2(exe, c(mode, f), stdout = TRUE), " ")[[1]])
+      unlink(f)
+      hand[[length(hand) + 1]] <- data.frame(
+        hand_off = switch(mode, classic = "file lock in C: fcntl(F_SETLKW), filelock's wait",
+                          ofd = "file lock in C: F_OFD_SETLKW + per-thread timer, lock()'s wait"),
+        total_us = sprintf("%.0f / %.0f", r[1], r[2]),
         releaser_R_us = "", release_to_native_return_us = "", waiter_R_us = "", woke_on_releasers_cpu = "")
     }
   }
@@ -220,7 +259,8 @@ options(width = 250)
 tab <- do.call(rbind, rows)
 print(tab, row.names = FALSE, right = FALSE)
 
-cat("\nHand-off to a blocked waiter in another process, median / 90th percentile in us (40 hand-offs each).\n",
+cat("\nHand-off to a blocked waiter in another process, median / 90th percentile in us (40 hand-offs each;\n",
+    "lock() and filelock: 120, from 3 alternating rounds).\n",
     "rustipc's rows split the total with native timestamps: the releaser's R code before the native release,\n",
     "the native release to the waiter's native return, and the waiter's R code after it.\n", sep = "")
 print(do.call(rbind, hand), row.names = FALSE, right = FALSE)
@@ -258,9 +298,10 @@ si <- utils::sessionInfo()
 out <- c(sprintf("One `make bench` run, %s: %s, %s, %d CPUs, backend `%s`.", format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"),
                  si$running, R.version.string, parallel::detectCores(), ipc_backend()),
          "", "Operations per second:", "", md(tab),
-         "", "Hand-off to a blocked waiter in another process (median / 90th percentile, µs, 40 hand-offs each;",
+         "", "Hand-off to a blocked waiter in another process (median / 90th percentile, µs, 40 hand-offs each,",
+         "`lock()` and filelock 120 from 3 alternating rounds;",
          "rustipc's rows split by native timestamps; the last column counts hand-offs where the waiter's native",
-         "call returned on the CPU the release ran on):", "", md(do.call(rbind, hand)),
+         "call returned on the CPU the release ran on; for filelock, the CPUs its R code ran on just after):", "", md(do.call(rbind, hand)),
          "", sprintf("`lock()` / filelock hand-off medians: %.2fx, and %.2fx with a CPU hog on each core.",
                      hand_med[["rustipc"]] / hand_med[["filelock"]], hog_ours / hog_theirs),
          "", sprintf("The pairs against rustipc at 39ac12e (when the speed issue was filed) and interprocess %s,",

@@ -55,7 +55,7 @@ pub fn acquired() {
 
 /// Turn the timestamps on or off; returns the last release and acquire
 /// times, in seconds since the epoch as `Sys.time()` gives them (0: none),
-/// and the CPUs they ran on (-1: unknown).
+/// the CPUs they ran on, and the CPU this call runs on (-1: unknown).
 #[extendr]
 fn rs_stamps(on: bool) -> Vec<f64> {
     ON.store(on, Relaxed);
@@ -64,6 +64,7 @@ fn rs_stamps(on: bool) -> Vec<f64> {
         ACQUIRE.load(Relaxed) as f64 / 1e9,
         f64::from(RELEASE_CPU.load(Relaxed)),
         f64::from(ACQUIRE_CPU.load(Relaxed)),
+        f64::from(cpu()),
     ]
 }
 

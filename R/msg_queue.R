@@ -125,7 +125,9 @@ with.rustipc_msg_queue <- function(data, expr, alt_expr = NULL, timeout_ms = Inf
   timeout_ms <- check_timeout(timeout_ms)
   had <- exists(".", envir = env, inherits = FALSE)
   if (had) old <- get(".", envir = env, inherits = FALSE)
-  on.exit(if (had) assign(".", old, envir = env) else suppressWarnings(rm(".", envir = env)))
+  # (try(): a locked `.` was never changed, and restoring it fails.)
+  on.exit(try(if (had) assign(".", old, envir = env) else suppressWarnings(rm(".", envir = env)),
+              silent = TRUE))
   r <- .External(rs_with_msg_queue, handle_of(data), timeout_ms,
                  substitute(base::withVisible(expr)), env)
   if (is.null(r)) return(eval_visible(substitute(alt_expr), env))

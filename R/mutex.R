@@ -138,7 +138,8 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
 #' @export
 with.rustipc_mutex <- function(data, expr, alt_expr = NULL, shared = FALSE, timeout_ms = Inf, ...) {
   env <- parent.frame()
-  r <- .External(rs_with_mutex, handle_of(data), check_flag(shared, "shared"),
+  # (as.vector(): the native side takes a plain TRUE/FALSE.)
+  r <- .External(rs_with_mutex, handle_of(data), as.vector(check_flag(shared, "shared")),
                  check_timeout(timeout_ms), substitute(base::withVisible(expr)), env)
   with_result(r, substitute(alt_expr), env)
 }

@@ -27,7 +27,9 @@ rows <- list()
 add <- function(what, per_sec, note = "") rows[[length(rows) + 1]] <<- data.frame(
   benchmark = what, per_second = round(per_sec), note = note)
 
-noop <- rate(loop(.Call(ns$wrap__rs_noop)), N)
+# (The routines are fetched once: `ns$...` in the loop would time a lookup.)
+NOOP <- ns$wrap__rs_noop
+noop <- rate(loop(.Call(NOOP)), N)
 add("empty native call", noop, "the floor")
 add("uid()", rate(loop(uid()), 50000))
 add("hash(\"some/path\")", rate(loop(hash("some/path")), N))
@@ -38,7 +40,8 @@ add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty call
 # What the API itself costs: the interprocess-style object is a classed
 # list of closures, and R's `$` on a classed object looks for S3 methods.
 h <- environment(m$lock)$h
-native <- rate(loop({ .Call(ns$wrap__rs_mutex_lock, h, FALSE, Inf); .Call(ns$wrap__rs_mutex_unlock, h, TRUE) }), N)
+LOCK <- ns$wrap__rs_mutex_lock; UNLOCK <- ns$wrap__rs_mutex_unlock
+native <- rate(loop({ .Call(LOCK, h, FALSE, Inf); .Call(UNLOCK, h, TRUE) }), N)
 add("  of which: the two native calls", native, sprintf("%.1fx the cost of two empty calls", noop / (2 * native)))
 lookups <- rate(loop({ m$lock; m$unlock }), N)
 add("  of which: looking up m$lock and m$unlock", lookups, sprintf("%.1fx the cost of two empty calls", noop / (2 * lookups)))

@@ -106,19 +106,21 @@ LEAN_POINTS(DEFINE_FAST_SHIM)
 // The arguments go in a list so that none is evaluated again (a symbol or
 // a call passed as an argument stays a value).
 static SEXP hot_fail(SEXP result, const char *name, int n, SEXP *args) {
-    static SEXP ns = NULL;
+    static SEXP ns = NULL, fun = NULL;
     PROTECT(result);
     if (ns == NULL) {
         SEXP s = PROTECT(Rf_mkString("rustipc"));
         ns = R_FindNamespace(s);
         R_PreserveObject(ns);
         UNPROTECT(1);
+        fun = Rf_install("rs_hot_fail"); // symbols are never collected
     }
     SEXP list = PROTECT(Rf_allocVector(VECSXP, n));
     for (int i = 0; i < n; i++) SET_VECTOR_ELT(list, i, args[i]);
-    SEXP call = PROTECT(Rf_lang4(Rf_install("rs_hot_fail"), result, Rf_mkString(name), list));
+    SEXP what = PROTECT(Rf_mkString(name));
+    SEXP call = PROTECT(Rf_lang4(fun, result, what, list));
     SEXP value = Rf_eval(call, ns);
-    UNPROTECT(3);
+    UNPROTECT(4);
     return value;
 }
 

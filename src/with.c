@@ -62,36 +62,42 @@ SEXP rs_with_semaphore(SEXP args) {
 }
 
 struct taken {
-    SEXP h, token, no;
+    SEXP h, token, msg, expr, env;
+    int started; // `expr` has started: the message is consumed, not put back
 };
 
-static void consume(void *data) {
+// The message is bound to `.` here, under the cleanup: if that fails (a
+// locked binding or environment), the message goes back to the queue.
+static SEXP eval_taken(void *data) {
     struct taken *t = data;
-    rs_call_mq_settle(t->h, t->token, t->no);
+    Rf_defineVar(Rf_install("."), t->msg, t->env);
+    t->started = 1;
+    return Rf_eval(t->expr, t->env);
+}
+
+static void settle(void *data) {
+    struct taken *t = data;
+    rs_call_mq_settle(t->h, t->token, Rf_ScalarLogical(t->started ? FALSE : TRUE));
 }
 
 // .External(rs_with_msg_queue, h, timeout_ms, quote(withVisible(expr)), env):
 // NULL (timed out), an error list, or withVisible()'s list, with the
 // message bound to `.` in `env`.  The message is taken (it stays in its
-// slot, marked with this process) and consumed however `expr` ends; if
-// this process dies before, the queue puts it back.
+// slot, marked with this process) and consumed however `expr` ends (put
+// back if it could not be bound to `.`); if this process dies before, the
+// queue puts it back.
 SEXP rs_with_msg_queue(SEXP args) {
     args = CDR(args);
     SEXP h = CAR(args), timeout = CADR(args);
-    struct body b = {CADDR(args), CADDDR(args)};
     SEXP got = PROTECT(rs_call_mq_take(h, timeout));
     if (TYPEOF(got) != VECSXP || XLENGTH(got) != 2 || TYPEOF(VECTOR_ELT(got, 0)) != STRSXP) {
         UNPROTECT(1);
         return got;
     }
-    Rboolean was = R_interrupts_suspended;
-    R_interrupts_suspended = TRUE; // these allocate
-    struct taken t = {h, VECTOR_ELT(got, 1), PROTECT(Rf_ScalarLogical(FALSE))};
-    Rf_defineVar(Rf_install("."), VECTOR_ELT(got, 0), b.env);
+    struct taken t = {h, VECTOR_ELT(got, 1), VECTOR_ELT(got, 0), CADDR(args), CADDDR(args), 0};
     handed += 1;
-    R_interrupts_suspended = was;
-    SEXP r = R_ExecWithCleanup(eval_body, &b, consume, &t);
-    UNPROTECT(2);
+    SEXP r = R_ExecWithCleanup(eval_taken, &t, settle, &t);
+    UNPROTECT(1);
     return r;
 }
 

@@ -158,3 +158,17 @@ test_that("SIGINT ends a blocked receive(), send() and with()", {
   expect_identical(q$count(), 1L)
   expect_identical(q$receive(), "fill")
 })
+
+test_that("with() puts a message back when it cannot be bound to `.`", {
+  q <- msg_queue()
+  on.exit(q$remove())
+  q$send("keep")
+  f <- function() {
+    . <- 0
+    lockBinding(".", environment())
+    with(q, .)
+  }
+  expect_error(f(), "locked binding")
+  expect_identical(q$count(), 1L)
+  expect_identical(q$receive(timeout_ms = 0), "keep")
+})

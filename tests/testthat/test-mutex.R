@@ -184,3 +184,11 @@ test_that("cleanup = TRUE removes the mutex when the session ends", {
   m <- mutex(name2, assert = "exists")
   expect_true(m$remove())
 })
+
+test_that("with() takes the same `shared` values as $lock()", {
+  m <- mutex()
+  on.exit(m$remove())
+  expect_identical(with(m, "in", shared = I(TRUE)), "in")
+  expect_identical(with(m, "in", shared = structure(FALSE, class = "foo")), "in")
+  expect_false(m$unlock(warn = FALSE))
+})

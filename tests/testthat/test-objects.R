@@ -52,3 +52,17 @@ test_that("cleanup = TRUE objects of a process ended by SIGTERM, SIGHUP or SIGKI
     semaphore(names[3], assert = "exists")$remove()
   }
 })
+
+test_that("an object whose mode was widened is still listed, and refused when opened", {
+  skip_on_os("windows") # no modes there
+  m <- mutex()
+  name <- m$name
+  path <- object_path(name)
+  on.exit({ Sys.chmod(path, "600", use_umask = FALSE); m$remove() })
+  expect_true(Sys.chmod(path, "640", use_umask = FALSE))
+  expect_true(name %in% ipc_objects()$name)
+  # (Another process: this one already has the object open.)
+  err <- callr::r(function(n) tryCatch({ rustipc::mutex(n); "opened" }, error = function(e) class(e)[1]),
+                  list(name), libpath = .libPaths())
+  expect_identical(err, "rustipc_error_permission")
+})

@@ -45,9 +45,12 @@ extern "C" {
     fn R_CHAR(x: RawSexp) -> *const std::ffi::c_char;
     fn Rf_getCharCE(x: RawSexp) -> u32;
     fn LOGICAL(x: RawSexp) -> *mut i32;
+    fn XLENGTH(x: RawSexp) -> isize;
     fn REAL(x: RawSexp) -> *mut f64;
 }
 const EXTPTRSXP: i32 = 22;
+const LGLSXP: i32 = 10;
+const REALSXP: i32 = 14;
 const STRSXP: u32 = 16;
 const VECSXP: u32 = 19;
 const CE_UTF8: u32 = 1;
@@ -142,8 +145,21 @@ unsafe fn path_text<'a>(path: RawSexp) -> Option<&'a str> {
 #[no_mangle]
 pub unsafe extern "C" fn rsx_lock(path: RawSexp, exclusive: RawSexp, timeout_ms: RawSexp) -> RawSexp {
     fast::guard(|| {
-        // SAFETY: per the contract.
-        let (exclusive, timeout_ms) = unsafe { (*LOGICAL(exclusive) != 0, *REAL(timeout_ms)) };
+        // SAFETY: types and lengths are checked before the elements are
+        // read (the R layer makes them so, but a method of as.double()
+        // could return anything).
+        let args = unsafe {
+            (TYPEOF(path) == STRSXP as i32
+                && XLENGTH(path) == 1
+                && TYPEOF(exclusive) == LGLSXP
+                && XLENGTH(exclusive) == 1
+                && TYPEOF(timeout_ms) == REALSXP
+                && XLENGTH(timeout_ms) == 1)
+                .then(|| (*LOGICAL(exclusive) != 0, *REAL(timeout_ms)))
+        };
+        let Some((exclusive, timeout_ms)) = args else {
+            return fast::from_robj(err_to_r(Error::new(Kind::InvalidArgument, "lock(): `path`, `exclusive` or `timeout` is not plain")));
+        };
         // SAFETY: per the contract.
         let Some(path) = (unsafe { path_text(path) }) else {
             return fast::from_robj(list!(retry = true).into());

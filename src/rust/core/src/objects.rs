@@ -30,7 +30,9 @@ pub struct Listed {
 fn inspect(dir: &Dir, name: &str) -> Option<Listed> {
     let file = dir.open_file(name, false).ok()??;
     let st = fs::meta(&file).ok()?;
-    if !st.regular || st.private.is_err() {
+    // Listed whatever the mode (an object another program made wider is
+    // still shown, and refused when opened); other users' files are not.
+    if !st.regular || !st.mine {
         return None;
     }
     let (size, modified) = (st.size as f64, st.modified);

@@ -62,6 +62,8 @@ pub struct Meta {
     /// `Err(why)` unless the file is this user's and nobody else's (mode
     /// without group or other bits); `why` follows "<name> (<path>)".
     pub private: std::result::Result<(), String>,
+    /// Whether the file belongs to this user (whatever its mode).
+    pub mine: bool,
 }
 
 pub fn meta(f: &File) -> std::io::Result<Meta> {
@@ -82,6 +84,7 @@ pub fn meta(f: &File) -> std::io::Result<Meta> {
         modified: st.st_mtime as f64,
         id: (st.st_dev as u64, st.st_ino as u64),
         private,
+        mine: st.st_uid as u32 == me,
     })
 }
 
@@ -220,7 +223,10 @@ impl Dir {
         // SAFETY: fchmod on our own fresh descriptor (the umask may have
         // taken bits we need).
         if unsafe { libc::fchmod(f.as_raw_fd(), 0o600) } != 0 {
-            return Err(std::io::Error::last_os_error());
+            let err = std::io::Error::last_os_error();
+            // Nothing half-made stays behind.
+            let _ = self.unlink(name);
+            return Err(err);
         }
         Ok(f)
     }

@@ -149,6 +149,8 @@ pub struct Meta {
     pub id: FileId,
     /// Always `Ok` here: see the module docs (the directory's ACL protects).
     pub private: std::result::Result<(), String>,
+    /// Always true here (as `private`).
+    pub mine: bool,
 }
 
 pub fn meta(f: &File) -> std::io::Result<Meta> {
@@ -166,6 +168,7 @@ pub fn meta(f: &File) -> std::io::Result<Meta> {
         modified,
         id: id_from(&bi),
         private: Ok(()),
+        mine: true,
     })
 }
 

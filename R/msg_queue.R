@@ -44,7 +44,7 @@
 #' with the message bound to `.` (afterwards `.` is removed, or restored if
 #' the caller had one); on timeout it evaluates `alt_expr`.
 #' @section Speed in tight loops:
-#' A `$send()` + `$receive()` pair costs about 20 empty native calls (`make bench`), and
+#' A `$send()` + `$receive()` pair costs about 25 empty native calls (`make bench`), and
 #' more than half of that is R looking up the two methods: `$` on a classed
 #' list first looks for S3 methods, once per class.  In a loop that runs
 #' many times, take the methods out of the object once:

@@ -59,7 +59,7 @@
 #' `with()` returns the value of `expr` (or of `alt_expr` on timeout),
 #' visible or invisible as it was.
 #' @section Speed in tight loops:
-#' A `$lock()` + `$unlock()` pair costs about 20 empty native calls (`make bench`), and
+#' A `$lock()` + `$unlock()` pair costs about 25 empty native calls (`make bench`), and
 #' more than half of that is R looking up the two methods: `$` on a classed
 #' list first looks for S3 methods, once per class.  In a loop that runs
 #' many times, take the methods out of the object once:

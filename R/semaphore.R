@@ -31,7 +31,7 @@
 #' `with()` waits, then evaluates `expr` (it does not post back: it consumes
 #' one count), or `alt_expr` on timeout, keeping the visibility of the result.
 #' @section Speed in tight loops:
-#' A `$post()` + `$wait()` pair costs about 20 empty native calls (`make bench`), and
+#' A `$post()` + `$wait()` pair costs about 25 empty native calls (`make bench`), and
 #' more than half of that is R looking up the two methods: `$` on a classed
 #' list first looks for S3 methods, once per class.  In a loop that runs
 #' many times, take the methods out of the object once:

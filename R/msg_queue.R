@@ -44,15 +44,15 @@
 #' with the message bound to `.` (afterwards `.` is removed, or restored if
 #' the caller had one); on timeout it evaluates `alt_expr`.
 #' @section Speed in tight loops:
-#' A `$send()` + `$receive()` pair costs about 25 empty native calls (`make bench`), and
-#' more than half of that is R looking up the two methods: `$` on a classed
+#' A `$send()` + `$receive()` pair costs about 35 empty native calls (`make
+#' bench`), and more than a third of that is R looking up the two methods: `$` on a classed
 #' list first looks for S3 methods, once per class.  In a loop that runs
 #' many times, take the methods out of the object once:
 #' ```
 #' send <- mq$send; receive <- mq$receive
 #' for (i in seq_len(1e5)) { send(msg); ...; receive() }
 #' ```
-#' which is two to three times as fast.  The methods hold the object's handle, so
+#' which is about twice as fast.  The methods hold the object's handle, so
 #' they stay valid as long as they exist.  Arguments in their plain forms
 #' (`TRUE`/`FALSE`, a number, ASCII or UTF-8 text) are checked in native
 #' code; anything else goes through R's checks first, which convert it

@@ -45,7 +45,7 @@
 #' the caller had one); on timeout it evaluates `alt_expr`.
 #' @section Speed in tight loops:
 #' A `$send()` + `$receive()` pair costs about 35 empty native calls (`make
-#' bench`), and more than a third of that is R looking up the two methods: `$` on a classed
+#' bench`), and about half of that is R looking up the two methods: `$` on a classed
 #' list first looks for S3 methods, once per class.  In a loop that runs
 #' many times, take the methods out of the object once:
 #' ```

@@ -67,7 +67,7 @@
 #' lk <- mut$lock; ul <- mut$unlock
 #' for (i in seq_len(1e5)) { lk(); ...; ul() }
 #' ```
-#' which is two to three times as fast.  The methods hold the object's handle, so
+#' which is about three times as fast.  The methods hold the object's handle, so
 #' they stay valid as long as they exist.  Arguments in their plain forms
 #' (`TRUE`/`FALSE`, a number, ASCII or UTF-8 text) are checked in native
 #' code; anything else goes through R's checks first, which convert it

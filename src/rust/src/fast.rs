@@ -32,38 +32,8 @@ use rustipc_core::msg_queue::Handle as QueueHandle;
 use rustipc_core::mutex::{lock_named, unlock_named, MutexRef};
 use rustipc_core::semaphore::Handle as SemHandle;
 use rustipc_core::wait::{Deadline, Interrupts, Outcome};
+use crate::rapi::*;
 use std::any::Any;
-use std::ffi::c_void;
-
-type Sexp = *mut c_void;
-
-extern "C" {
-    static R_NilValue: Sexp;
-    static R_NaString: Sexp;
-    fn Rf_getCharCE(x: Sexp) -> u32;
-    fn INTEGER(x: Sexp) -> *mut i32;
-    fn TYPEOF(x: Sexp) -> i32;
-    fn OBJECT(x: Sexp) -> i32;
-    fn XLENGTH(x: Sexp) -> isize;
-    fn R_ExternalPtrAddr(s: Sexp) -> *mut c_void;
-    fn LOGICAL(x: Sexp) -> *mut i32;
-    fn REAL(x: Sexp) -> *mut f64;
-    fn STRING_ELT(x: Sexp, i: isize) -> Sexp;
-    fn R_CHAR(x: Sexp) -> *const std::ffi::c_char;
-    fn Rf_ScalarLogical(x: i32) -> Sexp;
-    fn Rf_mkCharLenCE(s: *const std::ffi::c_char, n: i32, enc: u32) -> Sexp;
-    fn Rf_ScalarString(x: Sexp) -> Sexp;
-    fn Rf_protect(s: Sexp) -> Sexp;
-    fn Rf_unprotect(n: i32);
-}
-
-const LGLSXP: i32 = 10;
-const INTSXP: i32 = 13;
-const REALSXP: i32 = 14;
-const STRSXP: i32 = 16;
-const EXTPTRSXP: i32 = 22;
-const CE_NATIVE: u32 = 0;
-const CE_UTF8: u32 = 1;
 
 fn bad(what: &str) -> Error {
     Error::new(Kind::InvalidArgument, format!("not a rustipc {what}"))

@@ -2,6 +2,7 @@
 
 use crate::error::{err_to_r, Error, Kind, Result};
 use crate::fast;
+use crate::rapi::*;
 use extendr_api::prelude::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
@@ -20,60 +21,29 @@ use std::sync::Arc;
 // correctly.  rustipc's unlock() clears it too, so two unlocked objects for
 // one file stay identical().
 //
-// They are built with R's C API directly, not extendr's ExternalPtr and
-// Robj: each Robj costs a global table update, and lock() is a hot path.
-// SEXPs are declared as untyped pointers (extendr's SEXPREC is not
-// FFI-safe).
-type RawSexp = *mut std::ffi::c_void;
-extern "C" {
-    static R_NilValue: RawSexp;
-    fn TYPEOF(x: RawSexp) -> i32;
-    fn R_MakeExternalPtr(p: *mut std::ffi::c_void, tag: RawSexp, prot: RawSexp) -> RawSexp;
-    fn R_ExternalPtrAddr(s: RawSexp) -> *mut std::ffi::c_void;
-    fn R_ExternalPtrTag(s: RawSexp) -> RawSexp;
-    fn R_ExternalPtrProtected(s: RawSexp) -> RawSexp;
-    fn R_ClearExternalPtr(s: RawSexp);
-    fn R_RegisterCFinalizerEx(s: RawSexp, fun: extern "C" fn(RawSexp), onexit: i32);
-    fn Rf_install(name: *const std::ffi::c_char) -> RawSexp;
-    fn Rf_allocVector(kind: u32, n: isize) -> RawSexp;
-    fn Rf_mkCharLenCE(s: *const std::ffi::c_char, n: i32, enc: u32) -> RawSexp;
-    fn SET_STRING_ELT(x: RawSexp, i: isize, v: RawSexp);
-    fn SET_VECTOR_ELT(x: RawSexp, i: isize, v: RawSexp) -> RawSexp;
-    fn Rf_protect(s: RawSexp) -> RawSexp;
-    fn Rf_unprotect(n: i32);
-    fn STRING_ELT(x: RawSexp, i: isize) -> RawSexp;
-    fn R_CHAR(x: RawSexp) -> *const std::ffi::c_char;
-    fn Rf_getCharCE(x: RawSexp) -> u32;
-    fn LOGICAL(x: RawSexp) -> *mut i32;
-    fn XLENGTH(x: RawSexp) -> isize;
-    fn REAL(x: RawSexp) -> *mut f64;
-}
-const EXTPTRSXP: i32 = 22;
-const LGLSXP: i32 = 10;
-const REALSXP: i32 = 14;
-const STRSXP: u32 = 16;
-const VECSXP: u32 = 19;
-const CE_UTF8: u32 = 1;
+// They are built with R's C API directly ([`crate::rapi`]), not extendr's
+// ExternalPtr and Robj: each Robj costs a global table update, and lock() is
+// a hot path.
 
 /// A symbol, looked up once: symbols are never collected.
-fn symbol(cell: &std::sync::OnceLock<usize>, name: &std::ffi::CStr) -> RawSexp {
+fn symbol(cell: &std::sync::OnceLock<usize>, name: &std::ffi::CStr) -> Sexp {
     // SAFETY: Rf_install with a NUL-terminated name, on R's thread.
-    *cell.get_or_init(|| unsafe { Rf_install(name.as_ptr()) } as usize) as RawSexp
+    *cell.get_or_init(|| unsafe { Rf_install(name.as_ptr()) } as usize) as Sexp
 }
 
-fn outer_tag() -> RawSexp {
+fn outer_tag() -> Sexp {
     static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     symbol(&TAG, c"rustipc_lock")
 }
 
-fn handle_tag() -> RawSexp {
+fn handle_tag() -> Sexp {
     static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     symbol(&TAG, c"rustipc_lock_handle")
 }
 
 /// R's finalizer for a handle pointer (at collection or at exit): frees
 /// the handle, which releases its hold on the lock.
-extern "C" fn free_handle(s: RawSexp) {
+extern "C" fn free_handle(s: Sexp) {
     // SAFETY: only handle pointers get this finalizer, and their address is
     // a Box<LockHandle> or null; it is cleared before the box is freed, so
     // the box is freed once.
@@ -96,7 +66,7 @@ extern "C" fn free_handle(s: RawSexp) {
 ///
 /// # Safety
 /// `h` must be a valid SEXP.
-unsafe fn handle_of<'a>(h: RawSexp) -> Result<Option<&'a LockHandle>> {
+unsafe fn handle_of<'a>(h: Sexp) -> Result<Option<&'a LockHandle>> {
     // SAFETY: fields are read only from external pointers whose tags are
     // our symbols (symbols are unique, so comparing addresses compares
     // names); a handle's address is a live Box<LockHandle> or null, and the
@@ -120,7 +90,7 @@ unsafe fn handle_of<'a>(h: RawSexp) -> Result<Option<&'a LockHandle>> {
 /// # Safety
 /// `path` must be a character vector of length 1 (not NA), which the R
 /// layer checks, living as long as the result.
-unsafe fn path_text<'a>(path: RawSexp) -> Option<&'a str> {
+unsafe fn path_text<'a>(path: Sexp) -> Option<&'a str> {
     // SAFETY: per the contract; CHAR() of an element is a NUL-terminated
     // string that lives as long as `path`.
     let (bytes, enc) = unsafe {
@@ -143,13 +113,13 @@ unsafe fn path_text<'a>(path: RawSexp) -> Option<&'a str> {
 /// Called by R through `.Call` (src/entrypoint.c) with valid SEXPs of
 /// those types.
 #[no_mangle]
-pub unsafe extern "C" fn rsx_lock(path: RawSexp, exclusive: RawSexp, timeout_ms: RawSexp) -> RawSexp {
+pub unsafe extern "C" fn rsx_lock(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Sexp {
     fast::guard(|| {
         // SAFETY: types and lengths are checked before the elements are
         // read (the R layer makes them so, but a method of as.double()
         // could return anything).
         let args = unsafe {
-            (TYPEOF(path) == STRSXP as i32
+            (TYPEOF(path) == STRSXP
                 && XLENGTH(path) == 1
                 && TYPEOF(exclusive) == LGLSXP
                 && XLENGTH(exclusive) == 1
@@ -185,9 +155,9 @@ pub unsafe extern "C" fn rsx_lock(path: RawSexp, exclusive: RawSexp, timeout_ms:
             let own = Rf_protect(R_MakeExternalPtr(own.cast(), handle_tag(), R_NilValue));
             R_RegisterCFinalizerEx(own, free_handle, 1);
             let outer = Rf_protect(R_MakeExternalPtr(addr, outer_tag(), own));
-            let s = Rf_protect(Rf_allocVector(STRSXP, 1));
+            let s = Rf_protect(Rf_allocVector(STRSXP as u32, 1));
             SET_STRING_ELT(s, 0, Rf_mkCharLenCE(path.as_ptr().cast(), path.len() as i32, CE_UTF8));
-            let out = Rf_protect(Rf_allocVector(VECSXP, 2));
+            let out = Rf_protect(Rf_allocVector(VECSXP as u32, 2));
             SET_VECTOR_ELT(out, 0, outer);
             SET_VECTOR_ELT(out, 1, s);
             Rf_unprotect(4);
@@ -201,7 +171,7 @@ pub unsafe extern "C" fn rsx_lock(path: RawSexp, exclusive: RawSexp, timeout_ms:
 /// # Safety
 /// As [`rsx_lock`]; `h` may be any SEXP.
 #[no_mangle]
-pub unsafe extern "C" fn rsx_unlock(h: RawSexp) -> RawSexp {
+pub unsafe extern "C" fn rsx_unlock(h: Sexp) -> Sexp {
     fast::guard(|| {
         crate::stamps::release();
         // SAFETY: a live SEXP of this .Call.

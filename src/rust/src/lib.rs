@@ -17,6 +17,7 @@ pub mod msg_queue;
 pub mod mutex;
 pub mod names;
 pub mod objects;
+pub mod rapi;
 pub mod semaphore;
 pub mod stamps;
 

@@ -20,19 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define K 41
-
-static double now_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "floor.h"
 
 static void on_sig(int s) { (void) s; }
 
@@ -97,9 +85,6 @@ int main(int argc, char **argv) {
     while (sem_wait(&s->fin) != 0) {}
   }
   waitpid(pid, NULL, 0);
-  double d[K - 1];
-  for (int i = 1; i < K; i++) d[i - 1] = s->got[i] - s->rel[i];
-  qsort(d, K - 1, sizeof d[0], cmp);
-  printf("%.0f %.0f\n", d[(K - 1) / 2], d[(int)((K - 1) * 0.9)]);
+  report(s->rel, s->got);
   return 0;
 }

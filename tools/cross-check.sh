@@ -148,6 +148,36 @@ extra=(${CROSS_CARGO_ARGS:-})
 [ "$all_targets" = 1 ] && extra+=(--all-targets)
 mkdir -p "$log_dir" "$target_dir"
 
+# One cargo run: step <target> <crate dir> <column> <title> <command...>.
+# Prints ok or the diagnostics (all of them go to $log), adds a row to
+# $results, and returns non-zero on failure.
+step() {
+  local t=$1 d=$2 col=$3 title=$4; shift 4
+  local name=${d#"$ROOT"/} tmp s secs st n
+  echo "== $t: $title ($name)"
+  tmp=$(mktemp)
+  s=$(now)
+  if (cd "$d" && cross_cargo "$@") >"$tmp" 2>&1; then st=ok; else st=FAILED; fi
+  secs=$(elapsed "$s" "$(now)")
+  results+=("$(printf '%-24s %-28s %-7s %-7s %6ss' "$t" "$name" "$col" "$st" "$secs")")
+  if [ $st = ok ]; then
+    echo "   ok in ${secs}s"
+    rm -f "$tmp"
+    return 0
+  fi
+  { echo "### $name: $title --target $t"; cat "$tmp"; } >> "$log"
+  n=$(grep -E '^error(\[[A-Z0-9]+\])?: ' "$tmp" | grep -vc '^error: could not compile' || true)
+  echo "   FAILED in ${secs}s ($n errors; full output in $log):"
+  summarise "$tmp"
+  if grep -q '^error: could not compile' "$tmp"; then
+    grep '^error: could not compile' "$tmp" | sed 's/^/   | /'
+  else
+    tail -n 5 "$tmp" | sed 's/^/   | /'   # not a compile error (network? lock file?)
+  fi
+  rm -f "$tmp"
+  return 1
+}
+
 results=()
 failed=0
 for t in "${targets[@]}"; do
@@ -155,55 +185,19 @@ for t in "${targets[@]}"; do
   : > "$log"
   tstatus=ok
   for d in "${crate_dirs[@]}"; do
-    name=${d#"$ROOT"/}
-    echo "== $t: cargo check ($name)"
-    tmp=$(mktemp)
-    s=$(now)
-    if (cd "$d" && cross_cargo /usr/bin/cargo check --target "$t" "${cargo_args[@]}" "${extra[@]}") >"$tmp" 2>&1; then
-      st=ok
-    else
-      st=FAILED
+    if ! step "$t" "$d" check "cargo check" \
+         /usr/bin/cargo check --target "$t" "${cargo_args[@]}" "${extra[@]}"; then
+      tstatus=FAILED
+      continue
     fi
-    secs=$(elapsed "$s" "$(now)")
-    results+=("$(printf '%-24s %-28s %-7s %-7s %6ss' "$t" "$name" check "$st" "$secs")")
-    if [ $st != ok ]; then
-      { echo "### $name: cargo check --target $t"; cat "$tmp"; } >> "$log"
-      n=$(grep -E '^error(\[[A-Z0-9]+\])?: ' "$tmp" | grep -vc '^error: could not compile' || true)
-      echo "   FAILED in ${secs}s ($n errors; full output in $log):"
-      summarise "$tmp"
-      if grep -q '^error: could not compile' "$tmp"; then
-        grep '^error: could not compile' "$tmp" | sed 's/^/   | /'
-      else
-        tail -n 5 "$tmp" | sed 's/^/   | /'   # not a compile error (network? lock file?)
-      fi
-      tstatus=FAILED; rm -f "$tmp"; continue
-    fi
-    echo "   ok in ${secs}s"
-    rm -f "$tmp"
     [ "$clippy" = 1 ] || continue
-    echo "== $t: cargo clippy -D warnings ($name)"
-    tmp=$(mktemp)
-    s=$(now)
     # cargo-clippy by absolute path: `cargo clippy` would find rustup's proxy
     # in $CARGO_HOME/bin first.  It runs $CARGO check with clippy-driver as
     # RUSTC_WORKSPACE_WRAPPER, which leaves the standard library's units
     # alone, so they are shared with cargo check.
-    if (cd "$d" && cross_cargo /usr/bin/cargo-clippy clippy --target "$t" "${cargo_args[@]}" "${extra[@]}" -- -D warnings) >"$tmp" 2>&1; then
-      st=ok
-    else
-      st=FAILED
-    fi
-    secs=$(elapsed "$s" "$(now)")
-    results+=("$(printf '%-24s %-28s %-7s %-7s %6ss' "$t" "$name" clippy "$st" "$secs")")
-    if [ $st != ok ]; then
-      { echo "### $name: cargo clippy --target $t -- -D warnings"; cat "$tmp"; } >> "$log"
-      echo "   FAILED in ${secs}s (full output in $log):"
-      summarise "$tmp"
+    step "$t" "$d" clippy "cargo clippy -D warnings" \
+      /usr/bin/cargo-clippy clippy --target "$t" "${cargo_args[@]}" "${extra[@]}" -- -D warnings ||
       tstatus=FAILED
-    else
-      echo "   ok in ${secs}s"
-    fi
-    rm -f "$tmp"
   done
   if [ $tstatus = ok ]; then rm -f "$log"; else failed=1; fi
 done

@@ -3,8 +3,10 @@
  * K - 1 hand-offs after the first (the first warms up). */
 #ifndef RUSTIPC_BENCH_FLOOR_H
 #define RUSTIPC_BENCH_FLOOR_H
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define K 41
@@ -18,6 +20,17 @@ static double now_us(void) {
 static int cmp(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
+}
+
+/* The shared state of a floor: three process-shared semaphores and the
+ * times, in an anonymous shared mapping that the fork()ed waiter inherits. */
+struct shared { sem_t go, ready, fin; double rel[K], got[K]; };
+
+static struct shared *shared_new(void) {
+  struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (s == MAP_FAILED) return NULL;
+  sem_init(&s->go, 1, 0); sem_init(&s->ready, 1, 0); sem_init(&s->fin, 1, 0);
+  return s;
 }
 
 static void report(const double *rel, const double *got) {

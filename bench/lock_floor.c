@@ -36,10 +36,8 @@ static int setlk(int fd, int ofd, int wait, short type) {
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   int ofd = strcmp(argv[1], "ofd") == 0;
-  struct shared { sem_t go, ready, fin; double rel[K], got[K]; } *s =
-    mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (s == MAP_FAILED) return 1;
-  sem_init(&s->go, 1, 0); sem_init(&s->ready, 1, 0); sem_init(&s->fin, 1, 0);
+  struct shared *s = shared_new();
+  if (s == NULL) return 1;
   pid_t pid = fork();
   if (pid < 0) return 1;
   if (pid == 0) {

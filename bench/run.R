@@ -6,6 +6,14 @@
 cache <- Sys.getenv("RUSTIPC_BENCH_CACHE", file.path(Sys.getenv("HOME"), ".cache", "rustipc-bench"))
 anchors <- file.path(cache, "anchors-lib")
 if (dir.exists(anchors)) .libPaths(c(.libPaths(), anchors))
+# The bench's objects (and uid() token files) live in a directory of their
+# own on the same file system, inherited by its child processes and
+# removed at the end, so it leaves nothing in the user's object directory.
+own_dir <- !nzchar(Sys.getenv("RUSTIPC_DIR"))
+if (own_dir) {
+  Sys.setenv(RUSTIPC_DIR = file.path(if (dir.exists("/dev/shm")) "/dev/shm" else tempdir(),
+                                     sprintf("rustipc-bench-%d", Sys.getpid())))
+}
 library(rustipc)
 ns <- asNamespace("rustipc")
 # Operations per second of f(n): n grows until a measurement takes at least
@@ -322,3 +330,9 @@ if (identical(Sys.getenv("RUSTIPC_BENCH_README"), "1")) {
     cat("README.md: speed section rewritten from this run\n")
   }
 }
+
+# Everything the bench made was removed; only uid() token files remain.
+left <- list.files(Sys.getenv("RUSTIPC_DIR"), all.files = TRUE, no.. = TRUE)
+left <- left[!startsWith(left, ".uid-")]
+if (length(left)) cat("bench: left behind:", left, "\n")
+if (own_dir) unlink(Sys.getenv("RUSTIPC_DIR"), recursive = TRUE)

@@ -58,25 +58,17 @@
 #' lck <- lock(path)
 #' print(lck)
 #' # Another process (or a timeout of 0 here, for a shared lock) fails:
-#' lock(path, exclusive = FALSE, timeout = 0) |> tryCatch(error = conditionMessage)
+#' tryCatch(lock(path, exclusive = FALSE, timeout = 0), error = conditionMessage)
 #' unlock(lck)
 #' print(lck)
 #' unlink(path)
 lock <- function(path, exclusive = TRUE, timeout = Inf) {
-  # Hot path: the checks are inlined (and skipped for defaults); check_*()
-  # only run to raise the error or convert.  The native side tests the
-  # path's encoding and a leading ~ (see lock_retry()).
-  if (!is.character(path) || length(path) != 1L || is.na(path)) check_string(path, "path")
-  if (!missing(exclusive) && (!is.logical(exclusive) || length(exclusive) != 1L || is.na(exclusive))) {
-    check_flag(exclusive, "exclusive")
-  }
-  if (!missing(timeout) && (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) || timeout < 0)) {
-    timeout <- check_timeout(timeout, "timeout")
-  }
-  # list(handle, path), with the path made absolute.
-  h <- .Call(wrap__rs_lock, path, exclusive, as.double(timeout))
+  # Hot path: the native side checks the arguments and makes the path
+  # absolute; anything it does not take as it is comes back as an error
+  # list (kind "slow_path": checked and converted by lock_slow()).
+  h <- .Call(rs_lock, path, exclusive, timeout)
   if (is.null(h)) return(NULL)
-  if (!is.null(names(h))) return(lock_retry(h, path, exclusive, timeout))
+  if (!is.null(names(h))) return(lock_slow(h, path, exclusive, timeout))
   oldClass(h) <- lock_class  # structure() would cost a third of lock()
   h
 }
@@ -84,14 +76,24 @@ lock <- function(path, exclusive = TRUE, timeout = Inf) {
 # rustipc's class first, so its methods win when filelock is loaded too.
 lock_class <- c("rustipc_lock", "filelock_lock")
 
-# The native side sends back what it does not take as it is: text that is
-# not plain UTF-8 (converted here, or an error), and a path starting with ~.
-# Only the ~ part goes through path.expand(), which works in the session's
-# encoding; a ~ it leaves, as in "~nouser", names a file in the working
-# directory.
-lock_retry <- function(h, path, exclusive, timeout) {
-  if (!isTRUE(h$retry)) rs_fail(h)
-  lock(expand_tilde(as_utf8(path, "path")), exclusive, timeout)
+# What the native side did not take as it is: a path that is not a plain
+# string in UTF-8 (converted here, or an error) or starts with ~, a flag or
+# timeout not in its plain form.  Only the ~ part goes through
+# path.expand(), which works in the session's encoding; a ~ it leaves, as
+# in "~nouser", names a file in the working directory.
+lock_slow <- function(h, path, exclusive, timeout) {
+  if (!identical(h$kind, "slow_path")) rs_fail(h)
+  path <- expand_tilde(check_string(path, "path"))
+  exclusive <- as.vector(check_flag(exclusive, "exclusive"))
+  timeout <- as.vector(check_timeout(timeout, "timeout"))
+  h <- .Call(rs_lock, as.vector(path), exclusive, timeout)
+  if (is.null(h)) return(NULL)
+  if (!is.null(names(h))) {
+    if (identical(h$kind, "slow_path")) rs_abort("internal", "internal error: lock() refused checked arguments")
+    rs_fail(h)
+  }
+  oldClass(h) <- lock_class
+  h
 }
 
 # `path` with a leading ~ or ~user expanded; on Windows a backslash also
@@ -114,8 +116,11 @@ expand_tilde <- function(path, windows = on_windows()) {
 unlock <- function(lock) {
   # A cheap shape test; the native side checks that the handle is rustipc's.
   if (!is.list(lock) || length(lock) != 2L) not_a_lock(lock)
-  r <- .Call(wrap__rs_unlock, lock[[1L]])
-  if (is.list(r)) not_a_lock(lock)
+  r <- .Call(rs_unlock, lock[[1L]])
+  if (is.list(r)) {
+    if (identical(r$kind, "invalid_argument")) not_a_lock(lock)
+    rs_fail(r)
+  }
   r
 }
 
@@ -123,7 +128,7 @@ not_a_lock <- function(lock) invalid("lock", "a lock object made by rustipc::loc
 
 #' @export
 print.rustipc_lock <- function(x, ...) {
-  held <- .Call(wrap__rs_lock_info, x[[1L]])
+  held <- .Call(rs_lock_info, x[[1L]])
   if (is.list(held)) not_a_lock(x)
   # sQuote() as in filelock, so useFancyQuotes and the locale apply.
   cat(if (held) "Lock on " else "Unlocked lock on ", sQuote(x[[2L]]), "\n", sep = "")

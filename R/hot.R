@@ -1,4 +1,5 @@
-# The hot calls ($lock(), $unlock(), $post(), $wait(), $send(), $receive())
+# The hot calls ($lock(), $unlock(), $post(), $wait(), $send(), $receive(),
+# hash())
 # pass their arguments to the native code unchecked: it takes them in their
 # plain forms (TRUE/FALSE, a non-negative number, ASCII or UTF-8 text) and
 # answers anything else with the error kind "slow_path" before doing
@@ -13,6 +14,7 @@ rs_hot_fail <- function(r, name, a) {
   if (!identical(r$kind, "slow_path")) rs_fail(r)
   h <- a[[1]]
   r <- switch(name,
+    hash = hash_slow(h),
     mutex_lock = {
       shared <- as.vector(check_flag(a[[2]], "shared"))
       .Call(rs_mutex_lock_checked, h, shared, check_timeout(a[[3]]))
@@ -33,7 +35,7 @@ rs_hot_fail <- function(r, name, a) {
   if (is.list(r)) {
     # Checked values are in their plain forms: a second "slow_path" is a bug.
     if (identical(r$kind, "slow_path")) {
-      rs_abort("os_error", sprintf("internal error: %s refused checked arguments", name))
+      rs_abort("internal", sprintf("internal error: %s refused checked arguments", name))
     }
     rs_fail(r)
   }

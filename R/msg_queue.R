@@ -83,11 +83,11 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
   max_count <- check_whole(max_count, "max_count", 1, 2147483647)
   max_nchar <- check_whole(max_nchar, "max_nchar", 1, 2147483647)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_mq_open, name, assert, max_count, max_nchar, cleanup)
+  h <- .Call(rs_mq_open, name, assert, max_count, max_nchar, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("msg_queue", name)
   info <- function() {
-    r <- .Call(wrap__rs_mq_info, h)
+    r <- .Call(rs_mq_info, h)
     if (is.list(r)) rs_fail(r)
     r
   }
@@ -96,12 +96,12 @@ msg_queue <- function(name = uid(), assert = NULL, max_count = 100, max_nchar = 
     name = name,
     # The hot calls (see R/hot.R and mutex(): `r <- x` returns x invisibly).
     send = function(msg, timeout_ms = Inf, priority = 0) {
-      if (is.null(r <- .Call(wrap__rs_mq_send, h, msg, timeout_ms, priority))) r <- TRUE else r
+      if (is.null(r <- .Call(rs_mq_send, h, msg, timeout_ms, priority))) r <- TRUE else r
     },
-    receive = function(timeout_ms = Inf) .Call(wrap__rs_mq_receive, h, timeout_ms),
+    receive = function(timeout_ms = Inf) .Call(rs_mq_receive, h, timeout_ms),
     count = function() info()[1],
     remove = function() {
-      r <- .Call(wrap__rs_mq_remove, h)
+      r <- .Call(rs_mq_remove, h)
       if (is.list(r)) rs_fail(r)
       invisible(r)
     },

@@ -99,7 +99,7 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
   name <- object_name(name, file, missing(name))
   assert <- check_assert(assert)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_mutex_open, name, assert, cleanup)
+  h <- .Call(rs_mutex_open, name, assert, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("mutex", name)
   structure(class = c("rustipc_mutex", "mutex", "interprocess"), list(
@@ -110,13 +110,13 @@ mutex <- function(name = uid(), assert = NULL, cleanup = FALSE, file = NULL) {
     # TRUE, invisible (the value of an assignment), without the cost of a
     # call to invisible().
     lock = function(shared = FALSE, timeout_ms = Inf) {
-      if (is.null(r <- .Call(wrap__rs_mutex_lock, h, shared, timeout_ms))) r <- TRUE else r
+      if (is.null(r <- .Call(rs_mutex_lock, h, shared, timeout_ms))) r <- TRUE else r
     },
     unlock = function(warn = TRUE) {
-      if (is.null(r <- .Call(wrap__rs_mutex_unlock, h, warn))) r <- TRUE else not_locked(name, warn)
+      if (is.null(r <- .Call(rs_mutex_unlock, h, warn))) r <- TRUE else not_locked(name, warn)
     },
     remove = function() {
-      r <- .Call(wrap__rs_mutex_remove, h)
+      r <- .Call(rs_mutex_remove, h)
       if (is.list(r)) rs_fail(r)
       invisible(r)
     }

@@ -54,28 +54,32 @@
 #' hash("192.168.1.123:8011")
 #' hash(1) == hash("1")
 uid <- function() {
-  res <- .Call(wrap__rs_uid)
+  res <- .Call(rs_uid)
   if (is.list(res)) rs_fail(res)
   res
 }
 
 #' @rdname uid
 #' @export
-hash <- function(str) {
-  # As interprocess: anything as.character() makes one string of (a number,
-  # a factor, a Date, ...) is hashed as that string.
+hash <- function(str) .Call(rs_hash, str)
+
+# hash()'s slow path (R/hot.R): the native side takes a plain string that
+# is ASCII or marked UTF-8; anything else comes here.  As interprocess:
+# anything as.character() makes one string of (a number, a factor, a Date,
+# ...) is hashed as that string.
+hash_slow <- function(str) {
   if (!is.character(str) && !is.null(str) && !is.function(str) && !is.environment(str)) {
     str <- tryCatch(as.character(str), error = function(e) str)
   }
-  .Call(wrap__rs_hash, check_string(str, "str"))
+  .Call(rs_hash_checked, as.vector(check_string(str, "str")))
 }
 
 #' The backend rustipc was built with
 #'
 #' rustipc's engine sits on a platform layer with one backend per kind of
 #' system.  `"linux"` uses Linux's own facilities (futexes, robust
-#' process-shared mutexes, open-file-description locks waited on by a
-#' helper thread); `"portable"` uses only facilities macOS also has (a lock
+#' process-shared mutexes, open-file-description locks waited on in the
+#' kernel, on R's own thread); `"portable"` uses only facilities macOS also has (a lock
 #' word holding its owner's token, file-lock waits by polling) and is the
 #' backend on macOS; `"freebsd"` is FreeBSD's; `"windows"` is Windows'
 #' (its own synchronisation objects and `LockFileEx()` file locks, which
@@ -89,4 +93,4 @@ hash <- function(str) {
 #' @export
 #' @examples
 #' ipc_backend()
-ipc_backend <- function() .Call(wrap__rs_backend)
+ipc_backend <- function() .Call(rs_backend)

@@ -40,7 +40,7 @@
 #' objs[objs$name == m$name, ]
 #' m$remove()
 ipc_objects <- function() {
-  r <- .Call(wrap__rs_objects)
+  r <- .Call(rs_objects)
   if (!is.null(r$kind) && !is.null(r$errno)) rs_fail(r)
   data.frame(
     name = r$name, kind = r$kind, size = r$size,
@@ -52,7 +52,7 @@ ipc_objects <- function() {
 
 # The object directory this process uses (created and verified on the way).
 object_dir_used <- function() {
-  r <- .Call(wrap__rs_object_dir)
+  r <- .Call(rs_object_dir)
   if (is.list(r)) rs_fail(r)
   r
 }
@@ -77,7 +77,7 @@ object_dir_used <- function() {
 #' @examples
 #' ipc_cleanup()
 ipc_cleanup <- function() {
-  r <- .Call(wrap__rs_cleanup_orphans)
+  r <- .Call(rs_cleanup_orphans)
   if (is.list(r)) rs_fail(r)
   invisible(r)
 }

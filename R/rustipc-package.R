@@ -37,8 +37,9 @@
 #' caller's own code an interrupt can still land between a call that
 #' returned a message and the line that records it.  No library can close
 #' that window; `suspendInterrupts()` can.  Inside `suspendInterrupts()`,
-#' rustipc's waits stay interruptible (they watch R's interrupt flag
-#' themselves) while the rest of the block is not, so this pattern neither
+#' rustipc's waits stay interruptible (between slices of a wait they ask R,
+#' through `allowInterrupts()`, whether an interrupt is pending) while the
+#' rest of the block is not, so this pattern neither
 #' loses nor duplicates a message, whatever the timing of interrupts:
 #'
 #' ```

@@ -64,18 +64,18 @@ semaphore <- function(name = uid(), assert = NULL, value = 0, cleanup = FALSE, f
   assert <- check_assert(assert)
   value <- check_whole(value, "value", 0, 2147483647)
   cleanup <- check_flag(cleanup, "cleanup")
-  h <- .Call(wrap__rs_sem_open, name, assert, value, cleanup)
+  h <- .Call(rs_sem_open, name, assert, value, cleanup)
   if (is.list(h)) rs_fail(h)
   if (cleanup) register_cleanup("semaphore", name)
   structure(class = c("rustipc_semaphore", "semaphore", "interprocess"), list(
     name = name,
     # The hot calls (see R/hot.R and mutex(): `r <- x` returns x invisibly).
-    post = function() r <- .Call(wrap__rs_sem_post, h),
+    post = function() r <- .Call(rs_sem_post, h),
     wait = function(timeout_ms = Inf) {
-      if (is.null(r <- .Call(wrap__rs_sem_wait, h, timeout_ms))) r <- TRUE else r
+      if (is.null(r <- .Call(rs_sem_wait, h, timeout_ms))) r <- TRUE else r
     },
     remove = function() {
-      r <- .Call(wrap__rs_sem_remove, h)
+      r <- .Call(rs_sem_remove, h)
       if (is.list(r)) rs_fail(r)
       invisible(r)
     }

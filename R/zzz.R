@@ -10,7 +10,7 @@ register_cleanup <- function(kind, name) {
 }
 
 run_cleanup <- function(...) {
-  for (obj in the$cleanup) try(.Call(wrap__rs_remove_name, obj[2], obj[1]), silent = TRUE)
+  for (obj in the$cleanup) try(.Call(rs_remove_name, obj[2], obj[1]), silent = TRUE)
   the$cleanup <- list()
 }
 

@@ -36,7 +36,7 @@ add <- function(what, per_sec, note = "") rows[[length(rows) + 1]] <<- data.fram
   benchmark = what, per_second = round(per_sec), note = note)
 
 # (The routines are fetched once: `ns$...` in the loop would time a lookup.)
-NOOP <- ns$wrap__rs_noop
+NOOP <- ns$rs_noop
 noop <- rate(loop(.Call(NOOP)), N)
 add("empty native call", noop, "the floor")
 add("uid()", rate(loop(uid()), 50000))
@@ -48,7 +48,7 @@ add("mutex $lock() + $unlock()", pair, sprintf("%.1fx the cost of two empty call
 # What the API itself costs: the interprocess-style object is a classed
 # list of closures, and R's `$` on a classed object looks for S3 methods.
 h <- environment(m$lock)$h
-LOCK <- ns$wrap__rs_mutex_lock; UNLOCK <- ns$wrap__rs_mutex_unlock
+LOCK <- ns$rs_mutex_lock; UNLOCK <- ns$rs_mutex_unlock
 native <- rate(loop({ .Call(LOCK, h, FALSE, Inf); .Call(UNLOCK, h, TRUE) }), N)
 add("  of which: the two native calls", native, sprintf("%.1fx the cost of two empty calls", noop / (2 * native)))
 lookups <- rate(loop({ m$lock; m$unlock }), N)
@@ -124,7 +124,7 @@ handoff <- function(kind, k = 41) {
                  filelock = function(l) filelock::unlock(l), semaphore = function(l) target$post())
   p <- callr::r_bg(function(kind, name, target, path, sems, k) {
     m <- rustipc::mutex(name); target <- rustipc::semaphore(target); s <- lapply(sems, rustipc::semaphore)
-    stamps <- asNamespace("rustipc")$wrap__rs_stamps
+    stamps <- asNamespace("rustipc")$rs_stamps
     .Call(stamps, TRUE)
     got <- matrix(NA_real_, k, 3)
     for (i in seq_len(k)) {
@@ -139,7 +139,7 @@ handoff <- function(kind, k = 41) {
     }
     got
   }, list(kind, m$name, target$name, path, lapply(sems, `[[`, "name"), k), libpath = .libPaths())
-  stamps <- ns$wrap__rs_stamps
+  stamps <- ns$rs_stamps
   .Call(stamps, TRUE)
   rel <- matrix(NA_real_, k, 3)
   for (i in seq_len(k)) {

@@ -10,7 +10,6 @@
 // (R_ExecWithCleanup) where there is one.
 #include <R.h>
 #include <Rinternals.h>
-#include <R_ext/GraphicsEngine.h> /* includes GraphicsDevice.h: R_interrupts_suspended */
 #include "rustipc.h"
 
 // Whether a lock or wait call took what it waited for: TRUE, or NULL (taken,

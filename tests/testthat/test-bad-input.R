@@ -80,3 +80,20 @@ test_that("lock() and unlock() reject bad arguments", {
   expect_s3_class(l, "rustipc_lock")
   unlock(l)
 })
+
+test_that("a Rust panic in an entry point is a classed internal error, and the session goes on", {
+  f <- function() {
+    r <- .Call(rustipc:::rs_test_panic)
+    if (is.list(r)) rustipc:::rs_fail(r)
+    r
+  }
+  e <- tryCatch(f(), error = function(e) e)
+  expect_s3_class(e, "rustipc_error_internal")
+  expect_s3_class(e, "rustipc_error")
+  expect_match(conditionMessage(e), "rs_test_panic was called", fixed = TRUE)
+  # The process goes on: native calls still work.
+  m <- mutex()
+  expect_true(m$lock(timeout_ms = 0))
+  expect_true(m$unlock())
+  expect_true(m$remove())
+})

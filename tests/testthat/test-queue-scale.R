@@ -3,13 +3,13 @@
 # test-msg_queue.R), through a raw handle opened by name.
 
 raw_queue <- function(name) {
-  h <- .Call(asNamespace("rustipc")$wrap__rs_mq_open, name, "exists", 1, 1, FALSE)
+  h <- .Call(asNamespace("rustipc")$rs_mq_open, name, "exists", 1, 1, FALSE)
   if (is.list(h)) stop(h$message)
   h
 }
-mq_take <- function(h, timeout_ms = 0) .Call(asNamespace("rustipc")$wrap__rs_mq_take, h, timeout_ms)
+mq_take <- function(h, timeout_ms = 0) .Call(asNamespace("rustipc")$rs_mq_take, h, timeout_ms)
 mq_settle <- function(h, token, put_back) {
-  .Call(asNamespace("rustipc")$wrap__rs_mq_settle, h, token, put_back)
+  .Call(asNamespace("rustipc")$rs_mq_settle, h, token, put_back)
 }
 
 test_that("a send+receive pair costs the same in a queue of a million slots", {
@@ -63,8 +63,8 @@ test_that("a taker killed while holding a message loses neither the message nor 
   q$send("second")
   p <- bg_ready(function(name) {
     ns <- asNamespace("rustipc")
-    h <- .Call(ns$wrap__rs_mq_open, name, "exists", 1, 1, FALSE)
-    t <- .Call(ns$wrap__rs_mq_take, h, 0)
+    h <- .Call(ns$rs_mq_open, name, "exists", 1, 1, FALSE)
+    t <- .Call(ns$rs_mq_take, h, 0)
     cat(t$msg, "ready\n")
     Sys.sleep(600)
   }, list(name = q$name))

@@ -16,9 +16,11 @@ storm <- function(pid, n) {
 # suspendInterrupts(), creates the file `ready` once it is in it, writes
 # its result (saveRDS) to `result` and quits from inside it: interrupts are
 # acted on only where the code allows them (an interrupt during R's own
-# start-up or exit code would otherwise end the child).
+# start-up or exit code would otherwise end the child).  R writes a newline
+# to stderr for each interrupt it acts on (as for Ctrl-C at the console),
+# so stderr goes to a file, which no pipe buffer can fill.
 bg_storm_target <- function(code, args) {
-  files <- list(ready = tempfile(), result = tempfile(), stop = tempfile())
+  files <- list(ready = tempfile(), result = tempfile(), stop = tempfile(), err = tempfile())
   args <- c(args, files)
   script <- tempfile(fileext = ".R")
   writeLines(c(
@@ -34,7 +36,7 @@ bg_storm_target <- function(code, args) {
   saveRDS(args, save_args)
   p <- processx::process$new(file.path(R.home("bin"), "Rscript"), c("--vanilla", script),
                              env = c("current", R_LIBS = paste(.libPaths(), collapse = ":")),
-                             stdout = "|", stderr = "|")
+                             stdout = NULL, stderr = files$err)
   wait_until(function() file.exists(files$ready) || !p$is_alive(), 30, "the child to start")
   list(p = p, files = files, cleanup = c(script, save_args, unlist(files)))
 }
@@ -44,7 +46,7 @@ finish <- function(t) {
   file.create(t$files$stop)
   t$p$wait(30000)
   if (!file.exists(t$files$result)) {
-    fail(paste("the child saved no result; stderr:", t$p$read_all_error()))
+    fail(paste("the child saved no result; stderr:", paste(readLines(t$files$err, warn = FALSE), collapse = "\n")))
     return(NULL)
   }
   readRDS(t$files$result)

@@ -1,70 +1,233 @@
-//! How results reach R: as data, never as an R error from Rust.
+//! The one convention every entry point follows.
 //!
-//! An entry point that fails returns a list `list(kind =, message =, errno =)`
-//! instead of its usual result (which is never a list with those names).
-//! The R layer (`R/errors.R`) turns that list into a classed condition
-//! `c("rustipc_error_<kind>", "rustipc_error", "error", "condition")`, so an R
-//! error is only ever raised from R code, never longjmp'd through Rust frames.
-//! The special kind `interrupt` means that a wait was ended by a pending R
-//! interrupt (Ctrl-C); R re-signals it as an `interrupt` condition.
+//! An entry point returns its result, or, when it fails, an error list
+//! `list(kind =, message =, errno =)` (errno an integer; no result is ever a
+//! list with an `errno`).  The R layer (`R/errors.R`) turns that list into a
+//! classed condition `c("rustipc_error_<kind>", "rustipc_error", "error",
+//! "condition")`, so an R error is only ever raised from R code.  The kind
+//! `interrupt` means a wait was ended by an R interrupt (Ctrl-C), which R
+//! re-signals; `slow_path` (hot calls only) means an argument not in its
+//! plain form, which R checks or converts (R/hot.R); `internal` is a Rust
+//! panic, caught here.
+//!
+//! Every entry point's body runs in [`entry`]: panics are caught, and a
+//! [`Jumped`] (R jumped out of an allocation, see [`crate::rapi`]) returns
+//! at once so the C shim can continue R's jump.
 
-use extendr_api::prelude::*;
+use crate::rapi::*;
 pub use rustipc_core::error::{Error, Kind, Result};
 use rustipc_core::wait::Outcome;
+use std::any::Any;
+
+/// What an entry point's body can fail with besides its error list.
+pub type Out = std::result::Result<Sexp, Jumped>;
 
 /// The error list.
-pub fn err_to_r(e: Error) -> Robj {
-    list!(kind = e.kind.as_str(), message = e.message, errno = e.errno).into()
+pub fn err(e: &Error) -> Out {
+    err_parts(e.kind.as_str(), &e.message, e.errno)
 }
 
-/// Turn a result into what an entry point returns: the value or the error list.
-pub fn to_r<T: Into<Robj>>(r: Result<T>) -> Robj {
+fn err_parts(kind: &str, message: &str, errno: i32) -> Out {
+    let kind = string(kind)?;
+    let message = string(message)?;
+    let errno = integers(&[Some(errno)])?;
+    list(Some(&["kind", "message", "errno"]), &[kind, message, errno])
+}
+
+/// The value, or the error list.
+pub fn result(r: Result<Sexp>) -> Out {
     match r {
-        Ok(v) => v.into(),
-        Err(e) => err_to_r(e),
+        Ok(v) => Ok(v),
+        Err(e) => err(&e),
     }
 }
 
-/// The Rust object behind a handle (an external pointer this package made),
-/// or an `invalid_argument` error saying which kind of handle was expected.
-pub fn handle<'a, T: 'static>(x: &'a Robj, what: &str) -> Result<&'a T> {
-    <&ExternalPtr<T>>::try_from(x)
-        .map(|p| &**p)
-        .map_err(|_| Error::new(Kind::InvalidArgument, format!("not a rustipc {what} handle")))
+/// Run an entry point's body: a panic becomes an `internal` error list.
+pub fn entry(f: impl FnOnce() -> Out) -> Sexp {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(x)) => x,
+        // The C shim continues R's jump; the value is never seen.
+        Ok(Err(Jumped)) => nil(),
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let msg = format!("internal error (a Rust panic: {what}); please report it");
+            err_parts("internal", &msg, 0).unwrap_or_else(|Jumped| nil())
+        }
+    }
 }
 
-/// A wait's outcome: `TRUE` (done), `FALSE` (timed out), or the error list
-/// (an interrupt is the `interrupt` kind).
-pub fn outcome_to_r(out: Result<Outcome>) -> Robj {
+/// A wait's outcome: `TRUE` (done), `FALSE` (timed out), `NULL` for done
+/// when `null_if_done` (a wait without deadline: the R closure returns an
+/// invisible `TRUE`), or the error list (an interrupt is kind `interrupt`).
+pub fn outcome(out: Result<Outcome>, null_if_done: bool) -> Out {
     match out {
-        Ok(Outcome::Done) => true.into(),
-        Ok(Outcome::TimedOut) => false.into(),
-        Ok(Outcome::Interrupted) => err_to_r(Error::interrupted()),
+        Ok(Outcome::Done) if null_if_done => Ok(nil()),
+        Ok(Outcome::Done) => Ok(lgl(true)),
+        Ok(Outcome::TimedOut) => Ok(lgl(false)),
+        Ok(Outcome::Interrupted) => err(&Error::interrupted()),
         // Callers follow the name on `Removed`; reaching here is a bug.
-        Ok(Outcome::Removed) => err_to_r(Error::new(Kind::NotFound, "the object was removed")),
-        Err(e) => err_to_r(e),
+        Ok(Outcome::Removed) => err(&Error::new(Kind::NotFound, "the object was removed")),
+        Err(e) => err(&e),
     }
 }
 
-extern "C" {
-    /// src/entrypoint.c: whether the user asked R to interrupt (Ctrl-C,
-    /// SIGINT; on Windows Rterm's Ctrl-C), consuming the request.  In C because the flags
-    /// are R's data (`R_interrupts_pending`, and on Windows `UserBreak`),
-    /// which C reaches through R's headers as R declares them (imports from
-    /// R.dll on Windows).
-    fn rustipc_take_interrupt() -> std::os::raw::c_int;
+// ---- handles -------------------------------------------------------------
+
+/// R's finalizer for a handle (at collection or at exit): drops the object.
+extern "C" fn free_handle(s: Sexp) {
+    // SAFETY: only handles get this finalizer; their address is a
+    // Box<Box<dyn Any>> or null, cleared before the box is freed (once).
+    unsafe {
+        let p = R_ExternalPtrAddr(s);
+        if !p.is_null() {
+            R_ClearExternalPtr(s);
+            // No panic may unwind into R.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                drop(Box::from_raw(p.cast::<Box<dyn Any>>()));
+            }));
+        }
+    }
 }
 
-/// Whether the user asked R to interrupt (Ctrl-C / SIGINT; on Windows
-/// Rterm's Ctrl-C), read from R's flags directly; when one is set it is
-/// cleared (the interrupt is consumed) and the wait reports it, having
-/// taken nothing, so that the R layer re-signals it.  Reading the flags
-/// needs no longjmp, and works while R has interrupts suspended
-/// (`suspendInterrupts()`, and every `.Call`, see src/entrypoint.c): there a
-/// rustipc wait is still interruptible.  Only R's main thread runs
-/// rustipc's waits.
-pub fn r_interrupt_pending() -> bool {
-    // SAFETY: a C function that reads and clears two ints on R's main
-    // thread (the only one that runs waits).
-    unsafe { rustipc_take_interrupt() != 0 }
+/// A new handle owning `v`.  On `Jumped`, `v` has been dropped.
+pub fn new_handle<T: 'static>(v: T) -> Out {
+    let b: Box<Box<dyn Any>> = Box::new(Box::new(v));
+    let p = Box::into_raw(b);
+    // SAFETY: NULL is protected; free_handle takes a Box<Box<dyn Any>>.
+    match unsafe { extptr(p.cast(), Tag::Handle, nil(), Some(free_handle)) } {
+        Ok(x) => Ok(x),
+        Err(Jumped) => {
+            // SAFETY: the pointer was not handed to R; we still own it.
+            drop(unsafe { Box::from_raw(p) });
+            Err(Jumped)
+        }
+    }
+}
+
+/// The `T` behind a handle made by [`new_handle`], or an
+/// `invalid_argument` error naming what was expected.
+///
+/// # Safety
+/// `h` must be a valid SEXP (an argument of the current `.Call`, which
+/// keeps it alive), on R's main thread.
+pub unsafe fn handle<'a, T: 'static>(h: Sexp, what: &str) -> Result<&'a T> {
+    // SAFETY: per the contract; the tag identifies our handles, whose
+    // address is a live Box<Box<dyn Any>> (or null once cleared).
+    unsafe {
+        if TYPEOF(h) == EXTPTRSXP && R_ExternalPtrTag(h) == tag(Tag::Handle) {
+            let p = R_ExternalPtrAddr(h).cast::<Box<dyn Any>>();
+            if let Some(b) = p.as_ref() {
+                if let Some(t) = b.downcast_ref::<T>() {
+                    return Ok(t);
+                }
+            }
+        }
+    }
+    Err(Error::new(Kind::InvalidArgument, format!("not a rustipc {what} handle")))
+}
+
+// ---- arguments -----------------------------------------------------------
+
+fn slow() -> Error {
+    Error::new(Kind::SlowPath, "the R layer checks this argument")
+}
+
+/// A plain `TRUE`/`FALSE` (no class, not NA), or `slow_path`.
+///
+/// # Safety
+/// `x` must be a valid SEXP.
+pub unsafe fn flag(x: Sexp) -> Result<bool> {
+    // SAFETY: type and length are checked before the element is read.
+    unsafe {
+        if TYPEOF(x) == LGLSXP && Rf_isObject(x) == 0 && XLENGTH(x) == 1 && *LOGICAL(x) != NA_INTEGER {
+            return Ok(*LOGICAL(x) != 0);
+        }
+    }
+    Err(slow())
+}
+
+/// A single plain number, double or integer, not NA, or `slow_path`.
+///
+/// # Safety
+/// `x` must be a valid SEXP.
+pub unsafe fn number(x: Sexp) -> Result<f64> {
+    // SAFETY: type and length are checked before the element is read (the
+    // type first: XLENGTH of NULL or a function raises an R error).
+    unsafe {
+        if Rf_isObject(x) == 0 {
+            match TYPEOF(x) {
+                REALSXP if XLENGTH(x) == 1 && !(*REAL(x)).is_nan() => return Ok(*REAL(x)),
+                INTSXP if XLENGTH(x) == 1 && *INTEGER(x) != NA_INTEGER => return Ok(f64::from(*INTEGER(x))),
+                _ => {}
+            }
+        }
+    }
+    Err(slow())
+}
+
+/// A timeout in milliseconds: a number, not negative.
+///
+/// # Safety
+/// `x` must be a valid SEXP.
+pub unsafe fn timeout(x: Sexp) -> Result<f64> {
+    // SAFETY: per the contract.
+    unsafe { number(x) }.and_then(|t| if t >= 0.0 { Ok(t) } else { Err(slow()) })
+}
+
+/// The text of a plain one-element character vector that is ASCII, or
+/// marked UTF-8 and valid UTF-8; anything else (NA, latin1, "bytes",
+/// non-ASCII native text) is `slow_path`, for R to convert or explain.
+/// `checked`: R has converted it, and any valid UTF-8 is taken whatever
+/// its mark.
+///
+/// # Safety
+/// `x` must be a valid SEXP that outlives the returned slice.
+pub unsafe fn text<'a>(x: Sexp, checked: bool) -> Result<&'a str> {
+    // SAFETY: type and length are checked before the element is read;
+    // CHAR() is NUL-terminated and lives as long as `x`.
+    unsafe {
+        if TYPEOF(x) == STRSXP && (checked || Rf_isObject(x) == 0) && XLENGTH(x) == 1 {
+            let c = STRING_ELT(x, 0);
+            if c != R_NaString {
+                let bytes = std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes();
+                let enc = Rf_getCharCE(c);
+                if checked || enc == CE_UTF8 || (enc == CE_NATIVE && bytes.is_ascii()) {
+                    return std::str::from_utf8(bytes).map_err(|_| slow());
+                }
+            }
+        }
+    }
+    Err(slow())
+}
+
+/// An argument the R layer has checked: as [`text`] with `checked`, but
+/// anything else is an `invalid_argument` error (a bug in the R layer).
+///
+/// # Safety
+/// As [`text`].
+pub unsafe fn checked_text<'a>(x: Sexp, what: &str) -> Result<&'a str> {
+    // SAFETY: per the contract.
+    unsafe { text(x, true) }.map_err(|_| Error::new(Kind::InvalidArgument, format!("`{what}` must be a string")))
+}
+
+/// A checked flag (see [`checked_text`]).
+///
+/// # Safety
+/// As [`flag`].
+pub unsafe fn checked_flag(x: Sexp, what: &str) -> Result<bool> {
+    // SAFETY: per the contract.
+    unsafe { flag(x) }.map_err(|_| Error::new(Kind::InvalidArgument, format!("`{what}` must be TRUE or FALSE")))
+}
+
+/// A checked number (see [`checked_text`]).
+///
+/// # Safety
+/// As [`number`].
+pub unsafe fn checked_number(x: Sexp, what: &str) -> Result<f64> {
+    // SAFETY: per the contract.
+    unsafe { number(x) }.map_err(|_| Error::new(Kind::InvalidArgument, format!("`{what}` must be a number")))
 }

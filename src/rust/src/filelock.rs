@@ -1,9 +1,7 @@
 //! R entry points for [`rustipc_core::filelock`].
 
-use crate::error::{err_to_r, Error, Kind, Result};
-use crate::fast;
+use crate::error::{entry, err, flag, timeout, Error, Kind, Out, Result};
 use crate::rapi::*;
-use extendr_api::prelude::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
 use std::sync::Arc;
@@ -21,25 +19,7 @@ use std::sync::Arc;
 // correctly.  rustipc's unlock() clears it too, so two unlocked objects for
 // one file stay identical().
 //
-// They are built with R's C API directly ([`crate::rapi`]), not extendr's
-// ExternalPtr and Robj: each Robj costs a global table update, and lock() is
-// a hot path.
-
-/// A symbol, looked up once: symbols are never collected.
-fn symbol(cell: &std::sync::OnceLock<usize>, name: &std::ffi::CStr) -> Sexp {
-    // SAFETY: Rf_install with a NUL-terminated name, on R's thread.
-    *cell.get_or_init(|| unsafe { Rf_install(name.as_ptr()) } as usize) as Sexp
-}
-
-fn outer_tag() -> Sexp {
-    static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    symbol(&TAG, c"rustipc_lock")
-}
-
-fn handle_tag() -> Sexp {
-    static TAG: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    symbol(&TAG, c"rustipc_lock_handle")
-}
+// They are built through the boundary's jump-safe helpers ([`crate::rapi`]).
 
 /// R's finalizer for a handle pointer (at collection or at exit): frees
 /// the handle, which releases its hold on the lock.
@@ -72,9 +52,9 @@ unsafe fn handle_of<'a>(h: Sexp) -> Result<Option<&'a LockHandle>> {
     // names); a handle's address is a live Box<LockHandle> or null, and the
     // handle lives at least as long as `h`, which protects it.
     unsafe {
-        if TYPEOF(h) == EXTPTRSXP && R_ExternalPtrTag(h) == outer_tag() {
+        if TYPEOF(h) == EXTPTRSXP && R_ExternalPtrTag(h) == tag(Tag::Lock) {
             let own = R_ExternalPtrProtected(h);
-            if TYPEOF(own) == EXTPTRSXP && R_ExternalPtrTag(own) == handle_tag() {
+            if TYPEOF(own) == EXTPTRSXP && R_ExternalPtrTag(own) == tag(Tag::LockHandle) {
                 return Ok(R_ExternalPtrAddr(own).cast::<LockHandle>().as_ref());
             }
         }
@@ -82,88 +62,60 @@ unsafe fn handle_of<'a>(h: Sexp) -> Result<Option<&'a LockHandle>> {
     Err(Error::new(Kind::InvalidArgument, "not a rustipc lock handle"))
 }
 
-/// `path` (a string) as UTF-8 text, or None when R must prepare it first:
-/// text in another encoding (R converts it or explains why it cannot), or a
-/// path starting with `~` (R expands it).  Checking here keeps both tests
-/// off lock()'s R fast path.
-///
-/// # Safety
-/// `path` must be a character vector of length 1 (not NA), which the R
-/// layer checks, living as long as the result.
-unsafe fn path_text<'a>(path: Sexp) -> Option<&'a str> {
-    // SAFETY: per the contract; CHAR() of an element is a NUL-terminated
-    // string that lives as long as `path`.
-    let (bytes, enc) = unsafe {
-        let c = STRING_ELT(path, 0);
-        (std::ffi::CStr::from_ptr(R_CHAR(c)).to_bytes(), Rf_getCharCE(c))
-    };
-    if !(bytes.is_ascii() || enc == CE_UTF8) {
-        return None;
-    }
-    std::str::from_utf8(bytes).ok().filter(|s| !s.starts_with('~'))
-}
-
 /// `rs_lock(path, exclusive, timeout_ms)`: list(handle, path), NULL on
-/// timeout, list(retry = TRUE) when R must prepare the path (see
-/// [`path_text`]), or an error list.  A plain C-ABI entry point like those
-/// of [`crate::fast`] (lock() is a hot call); the R layer has checked the
-/// arguments (a string, TRUE/FALSE, a double).
+/// timeout, or an error list; kind `slow_path` when R must prepare an
+/// argument first: anything but a plain string that is ASCII or marked
+/// UTF-8, a plain TRUE/FALSE and a plain non-negative number, and a path
+/// starting with `~` (R expands it).  So lock()'s R function checks
+/// nothing itself in the common case.
 ///
 /// # Safety
-/// Called by R through `.Call` (src/entrypoint.c) with valid SEXPs of
-/// those types.
+/// Called by R through `.Call` (src/entrypoint.c) with valid SEXPs.
 #[no_mangle]
 pub unsafe extern "C" fn rsx_lock(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Sexp {
-    fast::guard(|| {
-        // SAFETY: types and lengths are checked before the elements are
-        // read (the R layer makes them so, but a method of as.double()
-        // could return anything).
-        let args = unsafe {
-            (TYPEOF(path) == STRSXP
-                && XLENGTH(path) == 1
-                && TYPEOF(exclusive) == LGLSXP
-                && XLENGTH(exclusive) == 1
-                && TYPEOF(timeout_ms) == REALSXP
-                && XLENGTH(timeout_ms) == 1)
-                .then(|| (*LOGICAL(exclusive) != 0, *REAL(timeout_ms)))
-        };
-        let Some((exclusive, timeout_ms)) = args else {
-            return fast::from_robj(err_to_r(Error::new(Kind::InvalidArgument, "lock(): `path`, `exclusive` or `timeout` is not plain")));
-        };
-        // SAFETY: per the contract.
-        let Some(path) = (unsafe { path_text(path) }) else {
-            return fast::from_robj(list!(retry = true).into());
-        };
-        let path = absolute(path).to_string_lossy().into_owned();
-        let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
-            Ok(Some(held)) => {
-                crate::stamps::acquired();
-                held
-            }
-            // SAFETY: R_NilValue is a constant.
-            Ok(None) => return unsafe { R_NilValue },
-            Err(e) => return fast::from_robj(err_to_r(e)),
-        };
-        let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
-        let own = Box::into_raw(Box::new(LockHandle::new(held)));
-        // SAFETY: every new object is protected until it is stored in the
-        // result, which R protects once returned (nothing allocates after
-        // the protection stack is popped).  The handle pointer owns the box
-        // from here on (see free_handle).  The path is valid UTF-8 (a Rust
-        // String) shorter than 2^31 bytes.
-        unsafe {
-            let own = Rf_protect(R_MakeExternalPtr(own.cast(), handle_tag(), R_NilValue));
-            R_RegisterCFinalizerEx(own, free_handle, 1);
-            let outer = Rf_protect(R_MakeExternalPtr(addr, outer_tag(), own));
-            let s = Rf_protect(Rf_allocVector(STRSXP as u32, 1));
-            SET_STRING_ELT(s, 0, Rf_mkCharLenCE(path.as_ptr().cast(), path.len() as i32, CE_UTF8));
-            let out = Rf_protect(Rf_allocVector(VECSXP as u32, 2));
-            SET_VECTOR_ELT(out, 0, outer);
-            SET_VECTOR_ELT(out, 1, s);
-            Rf_unprotect(4);
-            out
+    // SAFETY: per the contract.
+    entry(|| unsafe { lock_file(path, exclusive, timeout_ms) })
+}
+
+unsafe fn lock_file(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Out {
+    // SAFETY: live SEXPs of this .Call; `path` outlives the text.  The
+    // checks come in R's order.
+    let args = unsafe { (crate::error::text(path, false), flag(exclusive), timeout(timeout_ms)) };
+    let (path, exclusive, timeout_ms) = match args {
+        (Ok(p), Ok(x), Ok(t)) if !p.starts_with('~') => (p, x, t),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return err(&e),
+        _ => return err(&Error::new(Kind::SlowPath, "R expands ~")),
+    };
+    let path = absolute(path);
+    let path = path.to_string_lossy();
+    let held = match lock(&path, exclusive, Deadline::from_ms(timeout_ms), Interrupts::Check) {
+        Ok(Some(held)) => {
+            crate::stamps::acquired();
+            held
         }
-    })
+        Ok(None) => return Ok(nil()),
+        Err(e) => return err(&e),
+    };
+    // The outer pointer's address identifies the shared lock (never
+    // dereferenced through it); the handle owns this object's hold.  If R
+    // jumps while they are made, `own` (and with it the hold) is dropped.
+    let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
+    let own = Box::into_raw(Box::new(LockHandle::new(held)));
+    // SAFETY: NULL is protected; free_handle takes a Box<LockHandle>.
+    let h = match unsafe { extptr(own.cast(), Tag::LockHandle, nil(), Some(free_handle)) } {
+        Ok(h) => h,
+        Err(j) => {
+            // SAFETY: not handed to R: we still own the box.
+            drop(unsafe { Box::from_raw(own) });
+            return Err(j);
+        }
+    };
+    // From here R owns the handle: on a jump, its finalizer releases the
+    // hold when the handle is collected (unreachable now).
+    // SAFETY: `h` is kept; no finalizer (the address is never freed).
+    let outer = unsafe { extptr(addr, Tag::Lock, h, None) }?;
+    let path = string(&path)?;
+    list(None, &[outer, path])
 }
 
 /// `rs_unlock(h)`: TRUE, or an error list when `h` is not a lock handle.
@@ -172,7 +124,7 @@ pub unsafe extern "C" fn rsx_lock(path: Sexp, exclusive: Sexp, timeout_ms: Sexp)
 /// As [`rsx_lock`]; `h` may be any SEXP.
 #[no_mangle]
 pub unsafe extern "C" fn rsx_unlock(h: Sexp) -> Sexp {
-    fast::guard(|| {
+    entry(|| {
         crate::stamps::release();
         // SAFETY: a live SEXP of this .Call.
         match unsafe { handle_of(h) } {
@@ -180,27 +132,27 @@ pub unsafe extern "C" fn rsx_unlock(h: Sexp) -> Sexp {
                 l.unlock();
                 // SAFETY: `h` is an external pointer (checked in handle_of()).
                 unsafe { R_ClearExternalPtr(h) };
-                fast::logical(true)
+                Ok(lgl(true))
             }
-            Ok(None) => fast::logical(true),
-            Err(e) => fast::from_robj(err_to_r(e)),
+            Ok(None) => Ok(lgl(true)),
+            Err(e) => err(&e),
         }
     })
 }
 
 /// Whether the handle holds its lock (FALSE after unlock(), in a fork
 /// child, and for a handle restored from a file), for print().
-#[extendr]
-fn rs_lock_info(h: Robj) -> Robj {
-    // SAFETY: `h` is a live SEXP of this call.
-    match unsafe { handle_of(h.get().cast()) } {
-        Ok(Some(l)) => l.is_held().into(),
-        Ok(None) => false.into(),
-        Err(e) => err_to_r(e),
-    }
-}
-
-extendr_module! {
-    mod filelock;
-    fn rs_lock_info;
+///
+/// # Safety
+/// As [`rsx_unlock`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_lock_info(h: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        match unsafe { handle_of(h) } {
+            Ok(Some(l)) => Ok(lgl(l.is_held())),
+            Ok(None) => Ok(lgl(false)),
+            Err(e) => err(&e),
+        }
+    })
 }

@@ -1,14 +1,11 @@
-//! rustipc's R glue: the `.Call` entry points (`rs_*`), one module per
-//! primitive, over the engine in the `rustipc-core` crate (`core/`).
+//! rustipc's R glue: the `.Call` entry points (`rsx_*`, registered as
+//! `rs_*` by src/entrypoint.c), one module per primitive, over the engine
+//! in the `rustipc-core` crate (`core/`).
 //!
-//! Every entry point takes plain scalars that the R layer has already
-//! checked, and returns either its result or an error *as data* (see
-//! [`error`]).  No entry point throws an R error itself, and no R error
-//! ever unwinds through Rust frames: src/entrypoint.c calls every entry
-//! point with R's interrupts suspended, so not even a garbage collection
-//! inside Rust can longjmp.
-
-use extendr_api::prelude::*;
+//! The boundary's rules (src/entrypoint.c, [`rapi`], [`error`]): every
+//! entry point returns its result or an error list, never raises an R
+//! error; no R error or interrupt longjmps through a Rust frame (Rust makes
+//! R objects only through jump-safe helpers); no panic crosses into R.
 
 pub mod error;
 pub mod fast;
@@ -22,19 +19,11 @@ pub mod semaphore;
 pub mod stamps;
 
 /// Called once by the package's init routine (src/entrypoint.c): waits
-/// then check R's interrupt flag.
+/// then ask R whether the user wants to interrupt.
 #[no_mangle]
 pub extern "C" fn rustipc_init() {
-    rustipc_core::wait::set_interrupt_check(error::r_interrupt_pending);
-}
-
-extendr_module! {
-    mod rustipc;
-    use names;
-    use mutex;
-    use semaphore;
-    use msg_queue;
-    use filelock;
-    use objects;
-    use stamps;
+    rustipc_core::wait::set_interrupt_check(rapi::interrupted);
+    // A panic's message goes into the `internal` error R raises; printing
+    // it (and a backtrace) to the console as well would only add noise.
+    std::panic::set_hook(Box::new(|_| {}));
 }

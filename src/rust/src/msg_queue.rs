@@ -1,96 +1,154 @@
-//! R entry points for [`rustipc_core::msg_queue`].
+//! R entry points for [`rustipc_core::msg_queue`] (the hot ones are in
+//! [`crate::fast`]).
 
-use crate::error::{err_to_r, handle, to_r, Error, Kind, Result};
-use extendr_api::prelude::*;
+use crate::error::{checked_flag, checked_number, checked_text, entry, err, handle, new_handle, timeout, Error, Kind, Result};
+use crate::mutex::creator;
+use crate::rapi::*;
 use rustipc_core::msg_queue::{Handle, Queue, Token};
 use rustipc_core::store::{Assert, Named};
-use rustipc_core::token;
 use rustipc_core::wait::{Deadline, Interrupts, Outcome};
 use std::sync::Arc;
 
-/// A token as R holds it (see [`Token::to_parts`]).
-fn token_to_r(t: Token) -> Robj {
-    t.to_parts().to_vec().into()
+/// # Safety
+/// `x` must be a valid SEXP.
+unsafe fn token_from_r(x: Sexp) -> Result<Token> {
+    // SAFETY: the type is checked before the elements are read.
+    let parts = unsafe {
+        if TYPEOF(x) == REALSXP {
+            std::slice::from_raw_parts(REAL(x), XLENGTH(x) as usize)
+        } else {
+            &[]
+        }
+    };
+    Token::from_parts(parts)
 }
 
-fn token_from_r(x: &Robj) -> Result<Token> {
-    Token::from_parts(x.as_real_slice().unwrap_or(&[]))
-}
-
-fn get(x: &Robj) -> Result<&Handle> {
-    handle(x, "msg_queue")
-}
-
-#[extendr]
-fn rs_mq_open(name: &str, assert: &str, max_count: f64, max_nchar: f64, cleanup: bool) -> Robj {
-    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
-    to_r(
-        Assert::parse(assert)
-            .and_then(|a| Queue::open(name, a, max_count as u32, max_nchar as u32, creator()?))
-            .map(|q| ExternalPtr::new(Named::new(name, Arc::new(q)))),
-    )
+/// `rs_mq_open(name, assert, max_count, max_nchar, cleanup)`: a handle or
+/// the error list.
+///
+/// # Safety
+/// Called by R through `.Call` with valid SEXPs.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_open(name: Sexp, assert: Sexp, max_count: Sexp, max_nchar: Sexp, cleanup: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: live SEXPs of this .Call.
+        let args = unsafe {
+            (
+                checked_text(name, "name"),
+                checked_text(assert, "assert"),
+                checked_number(max_count, "max_count"),
+                checked_number(max_nchar, "max_nchar"),
+                checked_flag(cleanup, "cleanup"),
+            )
+        };
+        let q = match args {
+            (Ok(name), Ok(assert), Ok(count), Ok(nchar), Ok(cleanup)) => Assert::parse(assert)
+                .and_then(|a| Queue::open(name, a, count as u32, nchar as u32, creator(cleanup)?))
+                .map(|q| (name, q)),
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), ..) | (_, _, _, Err(e), _) | (.., Err(e)) => Err(e),
+        };
+        match q {
+            Ok((name, q)) => new_handle(Named::new(name, Arc::new(q))),
+            Err(e) => err(&e),
+        }
+    })
 }
 
 /// For `with()`: `list(msg = <string>, token = <double>)`, NULL on timeout,
-/// or an error list (an interrupt included), as `rs_mq_receive`.  The
-/// message stays in the queue, TAKEN by this process, until
-/// `rs_mq_settle()`; if the process dies first, the message is put back.
-/// `token` is `c(slot, seq %/% 2^32, seq %% 2^32)`: three whole doubles,
-/// each below 2^32, so exact.
-#[extendr]
-fn rs_mq_take(h: Robj, timeout_ms: f64) -> Robj {
-    let deadline = Deadline::from_ms(timeout_ms);
-    let got = get(&h).and_then(|q| q.follow(|q| q.take(deadline, Interrupts::Check)));
-    match got {
-        Ok(Ok((msg, token))) => list!(msg = msg, token = token_to_r(token)).into(),
-        Ok(Err(Outcome::Interrupted)) => err_to_r(Error::interrupted()),
-        Ok(Err(_)) => ().into(),
-        Err(e) => err_to_r(e),
-    }
+/// or an error list (an interrupt included).  The message stays in the
+/// queue, TAKEN by this process, until `rs_mq_settle()`; if the process
+/// dies first, the message is put back, and if R jumps while the result is
+/// made, it is put back here.  `token` is `c(slot, seq %/% 2^32, seq %%
+/// 2^32)`: three whole doubles, each below 2^32, so exact.
+///
+/// # Safety
+/// As [`rsx_mq_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_take(h: Sexp, timeout_ms: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: live SEXPs of this .Call.
+        let (q, t) = match unsafe { (handle::<Handle>(h, "msg_queue"), timeout(timeout_ms)) } {
+            (Ok(q), Ok(t)) => (q, t),
+            (Err(e), _) | (_, Err(e)) => return err(&e),
+        };
+        match q.follow(|q| q.take(Deadline::from_ms(t), Interrupts::Check)) {
+            Ok(Ok((msg, token))) => {
+                let made = (|| {
+                    let m = string(&msg)?;
+                    let t = doubles(&token.to_parts())?;
+                    list(Some(&["msg", "token"]), &[m, t])
+                })();
+                if made.is_err() {
+                    let _ = q.last().settle(token, true, Interrupts::Ignore);
+                }
+                made
+            }
+            Ok(Err(Outcome::Interrupted)) => err(&Error::interrupted()),
+            Ok(Err(_)) => Ok(nil()),
+            Err(e) => err(&e),
+        }
+    })
 }
 
 /// Settle a message `rs_mq_take()` returned: `put_back = TRUE` makes it
 /// waiting again, first in its original order; `FALSE` consumes it.  TRUE,
 /// or FALSE when the token no longer matches a message this process holds
-/// (settled already, or the queue was removed), or an error list (a bad
-/// token, an interrupt while the mutex was busy).  Works on the queue the
-/// handle used last, the one the message came from.
-#[extendr]
-fn rs_mq_settle(h: Robj, token: Robj, put_back: bool) -> Robj {
-    let done = get(&h).and_then(|q| {
-        let token = token_from_r(&token)?;
-        // Not interruptible: with() settles from a cleanup handler, and
-        // the queue's mutex is only ever held for a copy.
-        q.last().settle(token, put_back, Interrupts::Ignore)
-    });
-    match done {
-        Ok(Ok(b)) => b.into(),
-        Ok(Err(Outcome::Interrupted)) => err_to_r(Error::interrupted()),
-        Ok(Err(_)) => false.into(),
-        Err(e) => err_to_r(e),
-    }
+/// (settled already, or the queue was removed), or an error list.  Works on
+/// the queue the handle used last, the one the message came from.
+///
+/// # Safety
+/// As [`rsx_mq_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_settle(h: Sexp, token: Sexp, put_back: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: live SEXPs of this .Call.
+        let done = unsafe { (handle::<Handle>(h, "msg_queue"), token_from_r(token), checked_flag(put_back, "put_back")) };
+        let done = match done {
+            // Not interruptible: with() settles from a cleanup handler, and
+            // the queue's internal lock is only ever held for a copy.
+            (Ok(q), Ok(token), Ok(put_back)) => q.last().settle(token, put_back, Interrupts::Ignore),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => Err(e),
+        };
+        match done {
+            Ok(Ok(b)) => Ok(lgl(b)),
+            Ok(Err(Outcome::Interrupted)) => err(&Error::interrupted()),
+            Ok(Err(_)) => Ok(lgl(false)),
+            Err(e) => err(&e),
+        }
+    })
 }
 
-/// c(count, max_count, max_nchar) as integers.
-#[extendr]
-fn rs_mq_info(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|q| q.get()).map(|q| vec![q.count() as i32, q.max_count as i32, q.max_nchar as i32]))
+/// c(count, max_count, max_nchar) as integers, or the error list.
+///
+/// # Safety
+/// As [`rsx_mq_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_info(h: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        match unsafe { handle::<Handle>(h, "msg_queue") }.and_then(|q| q.get()) {
+            Ok(q) => integers(&[Some(q.count() as i32), Some(q.max_count as i32), Some(q.max_nchar as i32)]),
+            Err(e) => err(&e),
+        }
+    })
 }
 
-#[extendr]
-fn rs_mq_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|q| match q.get() {
-        Ok(now) => now.remove(),
-        Err(e) if e.kind == Kind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }))
-}
-
-extendr_module! {
-    mod msg_queue;
-    fn rs_mq_open;
-    fn rs_mq_take;
-    fn rs_mq_settle;
-    fn rs_mq_info;
-    fn rs_mq_remove;
+/// `$remove()`: TRUE, FALSE (the name was gone already) or the error list.
+///
+/// # Safety
+/// As [`rsx_mq_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mq_remove(h: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        let r = unsafe { handle::<Handle>(h, "msg_queue") }.and_then(|q| match q.get() {
+            Ok(now) => now.remove(),
+            Err(e) if e.kind == Kind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        });
+        match r {
+            Ok(b) => Ok(lgl(b)),
+            Err(e) => err(&e),
+        }
+    })
 }

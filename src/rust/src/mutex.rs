@@ -1,32 +1,57 @@
-//! R entry points for [`rustipc_core::mutex`].
+//! R entry points for [`rustipc_core::mutex`] (the hot ones are in
+//! [`crate::fast`]).
 
-use crate::error::{handle, to_r, Kind, Result};
-use extendr_api::prelude::*;
+use crate::error::{checked_flag, checked_text, entry, err, handle, new_handle, Kind, Result};
+use crate::rapi::*;
 use rustipc_core::mutex::{open, MutexRef};
 use rustipc_core::store::{Assert, Named};
 use rustipc_core::token;
 
-fn get(x: &Robj) -> Result<&MutexRef> {
-    handle(x, "mutex")
+/// The creator token recorded for `cleanup = TRUE` (0: none).
+pub(crate) fn creator(cleanup: bool) -> Result<u64> {
+    if cleanup {
+        token::mine().map(|t| t.pack())
+    } else {
+        Ok(0)
+    }
 }
 
-#[extendr]
-fn rs_mutex_open(name: &str, assert: &str, cleanup: bool) -> Robj {
-    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
-    to_r(Assert::parse(assert).and_then(|a| open(name, a, creator()?)).map(|m| ExternalPtr::new(Named::new(name, m))))
+/// `rs_mutex_open(name, assert, cleanup)`: a handle or the error list.
+///
+/// # Safety
+/// Called by R through `.Call` with valid SEXPs.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mutex_open(name: Sexp, assert: Sexp, cleanup: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: live SEXPs of this .Call.
+        let opened = unsafe { (checked_text(name, "name"), checked_text(assert, "assert"), checked_flag(cleanup, "cleanup")) };
+        let m = match opened {
+            (Ok(name), Ok(assert), Ok(cleanup)) => Assert::parse(assert).and_then(|a| open(name, a, creator(cleanup)?).map(|m| (name, m))),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => Err(e),
+        };
+        match m {
+            Ok((name, m)) => new_handle(Named::new(name, m)),
+            Err(e) => err(&e),
+        }
+    })
 }
 
-#[extendr]
-fn rs_mutex_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|m| match m.get() {
-        Ok(now) => now.remove(),
-        Err(e) if e.kind == Kind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }))
-}
-
-extendr_module! {
-    mod mutex;
-    fn rs_mutex_open;
-    fn rs_mutex_remove;
+/// `$remove()`: TRUE, FALSE (the name was gone already) or the error list.
+///
+/// # Safety
+/// As [`rsx_mutex_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_mutex_remove(h: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        let r = unsafe { handle::<MutexRef>(h, "mutex") }.and_then(|m| match m.get() {
+            Ok(now) => now.remove(),
+            Err(e) if e.kind == Kind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        });
+        match r {
+            Ok(b) => Ok(lgl(b)),
+            Err(e) => err(&e),
+        }
+    })
 }

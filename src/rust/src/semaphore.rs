@@ -1,37 +1,53 @@
-//! R entry points for [`rustipc_core::semaphore`].
+//! R entry points for [`rustipc_core::semaphore`] (the hot ones are in
+//! [`crate::fast`]).
 
-use crate::error::{handle, to_r, Kind, Result};
-use extendr_api::prelude::*;
+use crate::error::{checked_flag, checked_number, checked_text, entry, err, handle, new_handle, Kind};
+use crate::mutex::creator;
+use crate::rapi::*;
 use rustipc_core::semaphore::{Handle, Semaphore};
 use rustipc_core::store::{Assert, Named};
-use rustipc_core::token;
 use std::sync::Arc;
 
-fn get(x: &Robj) -> Result<&Handle> {
-    handle(x, "semaphore")
+/// `rs_sem_open(name, assert, value, cleanup)`: a handle or the error list.
+///
+/// # Safety
+/// Called by R through `.Call` with valid SEXPs.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_sem_open(name: Sexp, assert: Sexp, value: Sexp, cleanup: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: live SEXPs of this .Call.
+        let args = unsafe {
+            (checked_text(name, "name"), checked_text(assert, "assert"), checked_number(value, "value"), checked_flag(cleanup, "cleanup"))
+        };
+        let s = match args {
+            (Ok(name), Ok(assert), Ok(value), Ok(cleanup)) => Assert::parse(assert)
+                .and_then(|a| Semaphore::open(name, a, value as u32, creator(cleanup)?))
+                .map(|s| (name, s)),
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e),
+        };
+        match s {
+            Ok((name, s)) => new_handle(Named::new(name, Arc::new(s))),
+            Err(e) => err(&e),
+        }
+    })
 }
 
-#[extendr]
-fn rs_sem_open(name: &str, assert: &str, value: f64, cleanup: bool) -> Robj {
-    let creator = || if cleanup { token::mine().map(|t| t.pack()) } else { Ok(0) };
-    to_r(
-        Assert::parse(assert)
-            .and_then(|a| Semaphore::open(name, a, value as u32, creator()?))
-            .map(|s| ExternalPtr::new(Named::new(name, Arc::new(s)))),
-    )
-}
-
-#[extendr]
-fn rs_sem_remove(h: Robj) -> Robj {
-    to_r(get(&h).and_then(|s| match s.get() {
-        Ok(sem) => sem.remove(),
-        Err(e) if e.kind == Kind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }))
-}
-
-extendr_module! {
-    mod semaphore;
-    fn rs_sem_open;
-    fn rs_sem_remove;
+/// `$remove()`: TRUE, FALSE (the name was gone already) or the error list.
+///
+/// # Safety
+/// As [`rsx_sem_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rsx_sem_remove(h: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        let r = unsafe { handle::<Handle>(h, "semaphore") }.and_then(|s| match s.get() {
+            Ok(sem) => sem.remove(),
+            Err(e) if e.kind == Kind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        });
+        match r {
+            Ok(b) => Ok(lgl(b)),
+            Err(e) => err(&e),
+        }
+    })
 }

@@ -7,7 +7,8 @@
 //! native release to the waiter's native return, and the waiter's R code.
 //! Disabled, the cost is one relaxed atomic load per call.
 
-use extendr_api::prelude::*;
+use crate::error::{entry, flag};
+use crate::rapi::{doubles, Sexp};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -56,19 +57,20 @@ pub fn acquired() {
 /// Turn the timestamps on or off; returns the last release and acquire
 /// times, in seconds since the epoch as `Sys.time()` gives them (0: none),
 /// the CPUs they ran on, and the CPU this call runs on (-1: unknown).
-#[extendr]
-fn rs_stamps(on: bool) -> Vec<f64> {
-    ON.store(on, Relaxed);
-    vec![
-        RELEASE.load(Relaxed) as f64 / 1e9,
-        ACQUIRE.load(Relaxed) as f64 / 1e9,
-        f64::from(RELEASE_CPU.load(Relaxed)),
-        f64::from(ACQUIRE_CPU.load(Relaxed)),
-        f64::from(cpu()),
-    ]
-}
-
-extendr_module! {
-    mod stamps;
-    fn rs_stamps;
+///
+/// # Safety
+/// Called by R through `.Call` with a valid SEXP.
+#[no_mangle]
+pub unsafe extern "C" fn rsx_stamps(on: Sexp) -> Sexp {
+    entry(|| {
+        // SAFETY: a live SEXP of this .Call.
+        ON.store(unsafe { flag(on) }.unwrap_or(false), Relaxed);
+        doubles(&[
+            RELEASE.load(Relaxed) as f64 / 1e9,
+            ACQUIRE.load(Relaxed) as f64 / 1e9,
+            f64::from(RELEASE_CPU.load(Relaxed)),
+            f64::from(ACQUIRE_CPU.load(Relaxed)),
+            f64::from(cpu()),
+        ])
+    })
 }

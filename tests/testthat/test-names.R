@@ -78,3 +78,26 @@ test_that("hash() rejects bad input with a classed error", {
   expect_match(conditionMessage(err), "`str`")
   expect_s3_class(err, "rustipc_error")
 })
+
+test_that("hash() values are pinned, through the native path and R's fallback alike", {
+  # The values rustipc gave before hash() took its native path (computed
+  # with the build before that change; XXH3-64 of the UTF-8 bytes).
+  b <- "abc\u00e9"; Encoding(b) <- "bytes"
+  inputs <- list("", "a", "192.168.1.123:8011", strrep("x", 100), "caf\u00e9",
+                 "\u65e5\u672c\u8a9e", "\U0001F600", 1, 1L, 3.5, TRUE, factor("lvl"),
+                 as.Date("2024-02-29"), iconv("caf\u00e9", "UTF-8", "latin1"),
+                 structure("bytes ok", class = "foo"), b)
+  expected <- c("d1PEbiccFig", "tYzjIA7KSLP", "gka8wa88Npa", "rqhmU6xM71a",
+                "gJr0Z6YAp7P", "bHW0WSHM47T", "a8ntbkeUGtK", "iT26CGAfV2q", "iT26CGAfV2q",
+                "bxrYIuU2XKF", "cDQhtGgDqJC", "frKWvRy2o4w", "b2tLBUV1aHy", "gJr0Z6YAp7P",
+                "eayvAOu8oyd", "boUtf4Nz3x7")
+  expect_identical(vapply(inputs, hash, ""), expected)
+  # latin1 and UTF-8 spellings of one text hash alike.
+  expect_identical(hash(iconv("caf\u00e9", "UTF-8", "latin1")), hash("caf\u00e9"))
+  bad <- "caf\xe9"; Encoding(bad) <- "bytes"
+  expect_error(hash(bad), class = "rustipc_error_invalid_argument")
+  expect_error(hash(NA_character_), class = "rustipc_error_invalid_argument")
+  expect_error(hash(c("a", "b")), class = "rustipc_error_invalid_argument")
+  expect_error(hash(NULL), class = "rustipc_error_invalid_argument")
+  expect_visible(hash("a"))
+})

@@ -171,3 +171,30 @@ test_that("unlock() releases a lock on a mutex that was removed since", {
   expect_true(m2$lock(timeout_ms = 0))
   expect_true(m2$unlock())
 })
+
+test_that("an object marked removed but still named (a removal cut short) is absent: no wait spins on it", {
+  dir <- rustipc:::object_dir_used()
+  mark_removed <- function(name) {
+    # The header's `removed` word (offset 32), as $remove() sets it before
+    # unlinking: here the unlink never happens, as when the remover dies.
+    con <- file(file.path(dir, name), "r+b")
+    on.exit(close(con))
+    seek(con, 32, rw = "write")
+    writeBin(1L, con, size = 4, endian = "little")
+  }
+  s <- semaphore(value = 0)
+  q <- msg_queue()
+  mark_removed(s$name)
+  mark_removed(q$name)
+  t0 <- Sys.time()
+  expect_error(s$wait(timeout_ms = 200), class = "rustipc_error_not_found")
+  expect_error(q$receive(timeout_ms = 200), class = "rustipc_error_not_found")
+  expect_lt(as.numeric(Sys.time() - t0, units = "secs"), 5)
+  expect_error(semaphore(s$name, assert = "exists"), class = "rustipc_error_not_found")
+  # The half-removed files are gone: the name can be made again.
+  s2 <- semaphore(s$name, assert = "create", value = 1)
+  expect_true(s2$wait(timeout_ms = 0))
+  expect_true(s2$remove())
+  expect_false(file.exists(file.path(dir, q$name)))
+  expect_false(q$remove())
+})

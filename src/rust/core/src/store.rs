@@ -213,10 +213,28 @@ pub fn check_name(name: &str) -> Result<()> {
 }
 
 /// The object directory's path (see the module docs).
+///
+/// A relative `RUSTIPC_DIR` is made absolute against the working directory
+/// the first time this process sees that value, and kept: a later
+/// `setwd()` does not move the object directory (which would strand
+/// objects, or a removal half done, in another directory).
 pub fn dir_path() -> String {
+    static RESOLVED: Mutex<Option<(String, String)>> = Mutex::new(None);
     if let Ok(d) = std::env::var("RUSTIPC_DIR") {
         if !d.is_empty() {
-            return d;
+            let mut cache = RESOLVED.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((raw, abs)) = cache.as_ref() {
+                if *raw == d {
+                    return abs.clone();
+                }
+            }
+            let abs = if std::path::Path::new(&d).is_absolute() {
+                d.clone()
+            } else {
+                std::env::current_dir().map(|c| c.join(&d).to_string_lossy().into_owned()).unwrap_or_else(|_| d.clone())
+            };
+            *cache = Some((d, abs.clone()));
+            return abs;
         }
     }
     fs::default_dir().to_string_lossy().into_owned()
@@ -390,7 +408,18 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
         return Err(not_object(dir, name, "its size does not match its header"));
     }
     let map = Map(fs::Map::new(&file, size as usize, h.incarnation)?);
-    Ok(Some(Object { id: st.id, file, map, name: name.to_string(), params: h.params }))
+    let obj = Object { id: st.id, file, map, name: name.to_string(), params: h.params };
+    if obj.is_removed() {
+        // A removal cut short between marking and unlinking (its process
+        // was killed, or could not open the directory): the object is gone
+        // for everyone, so finish the removal and report the name absent.
+        // If the unlink fails again the name is still absent to every
+        // opener (they create anew, or report not_found), and no caller
+        // loops on it: `open` gives up after its attempts.
+        let _ = obj.remove();
+        return Ok(None);
+    }
+    Ok(Some(obj))
 }
 
 /// Open the object `name`, creating it when `assert` allows.  A new object

@@ -131,6 +131,33 @@ SEXP rustipc_extptr(void *p, int tag, SEXP prot, R_CFinalizer_t fin) {
     return x == NULL ? NULL : kept(x);
 }
 
+// lock()'s object in one protected call (lock() is a hot path): list(outer,
+// path), where `outer` is an external pointer tagged rustipc_lock with
+// address `addr` and, as its protected value, the handle: an external
+// pointer tagged rustipc_lock_handle to `own`, finalized by `fin`.  NULL:
+// stop; then `fin` may or may not have been registered: *registered says.
+struct lock_args { void *own, *addr; const char *path; int n; R_CFinalizer_t fin; int *registered; };
+static SEXP do_lock_object(void *d) {
+    struct lock_args *a = d;
+    SEXP own = PROTECT(R_MakeExternalPtr(a->own, tags[2], R_NilValue));
+    R_RegisterCFinalizerEx(own, a->fin, TRUE);
+    *a->registered = 1;
+    SEXP outer = PROTECT(R_MakeExternalPtr(a->addr, tags[1], own));
+    SEXP path = PROTECT(Rf_allocVector(STRSXP, 1));
+    SET_STRING_ELT(path, 0, Rf_mkCharLenCE(a->path, a->n, CE_UTF8));
+    SEXP out = Rf_allocVector(VECSXP, 2);
+    SET_VECTOR_ELT(out, 0, outer);
+    SET_VECTOR_ELT(out, 1, path);
+    UNPROTECT(3);
+    return out;
+}
+SEXP rustipc_lock_object(void *own, void *addr, const char *path, int n, R_CFinalizer_t fin, int *registered) {
+    struct lock_args a = {own, addr, path, n, fin, registered};
+    *registered = 0;
+    SEXP x = protected_call(do_lock_object, &a);
+    return x == NULL ? NULL : kept(x);
+}
+
 struct names_args { SEXP x, names; };
 static SEXP do_names(void *d) {
     struct names_args *a = d;

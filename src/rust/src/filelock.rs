@@ -97,25 +97,22 @@ unsafe fn lock_file(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Out {
         Err(e) => return err(&e),
     };
     // The outer pointer's address identifies the shared lock (never
-    // dereferenced through it); the handle owns this object's hold.  If R
-    // jumps while they are made, `own` (and with it the hold) is dropped.
+    // dereferenced through it); the handle owns this object's hold.
     let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
     let own = Box::into_raw(Box::new(LockHandle::new(held)));
-    // SAFETY: NULL is protected; free_handle takes a Box<LockHandle>.
-    let h = match unsafe { extptr(own.cast(), Tag::LockHandle, nil(), Some(free_handle)) } {
-        Ok(h) => h,
-        Err(j) => {
-            // SAFETY: not handed to R: we still own the box.
-            drop(unsafe { Box::from_raw(own) });
-            return Err(j);
+    // SAFETY: free_handle frees a Box<LockHandle> once.
+    match unsafe { lock_object(own.cast(), addr, &path, free_handle) } {
+        Ok(x) => Ok(x),
+        Err((j, owned)) => {
+            if owned {
+                // SAFETY: not handed to R: we still own the box.
+                drop(unsafe { Box::from_raw(own) });
+            }
+            // Otherwise R owns the handle: its finalizer releases the hold
+            // when the handle is collected (unreachable now).
+            Err(j)
         }
-    };
-    // From here R owns the handle: on a jump, its finalizer releases the
-    // hold when the handle is collected (unreachable now).
-    // SAFETY: `h` is kept; no finalizer (the address is never freed).
-    let outer = unsafe { extptr(addr, Tag::Lock, h, None) }?;
-    let path = string(&path)?;
-    list(None, &[outer, path])
+    }
 }
 
 /// `rs_unlock(h)`: TRUE, or an error list when `h` is not a lock handle.

@@ -48,6 +48,14 @@ extern "C" {
     fn rustipc_mkchar(s: *const c_char, n: i32) -> Sexp;
     fn rustipc_extptr(p: *mut c_void, tag: i32, prot: Sexp, fin: Option<extern "C" fn(Sexp)>) -> Sexp;
     fn rustipc_set_names(x: Sexp, names: Sexp) -> Sexp;
+    fn rustipc_lock_object(
+        own: *mut c_void,
+        addr: *mut c_void,
+        path: *const c_char,
+        n: i32,
+        fin: extern "C" fn(Sexp),
+        registered: *mut i32,
+    ) -> Sexp;
     fn rustipc_tag(which: i32) -> Sexp;
     fn rustipc_lgl(x: i32) -> Sexp;
     fn rustipc_interrupted() -> i32;
@@ -199,6 +207,31 @@ pub fn list(names: Option<&[&str]>, values: &[Sexp]) -> Built {
 pub unsafe fn extptr(p: *mut c_void, t: Tag, prot: Sexp, fin: Option<extern "C" fn(Sexp)>) -> Built {
     // SAFETY: a C helper; per the contract.
     nonnull(unsafe { rustipc_extptr(p, t as i32, prot, fin) })
+}
+
+/// lock()'s object in one allocation step (see src/entrypoint.c):
+/// `list(<outer pointer to addr, protecting a handle pointer to own>,
+/// path)`.  `Err((Jumped, owned))`: `owned` says whether the caller still
+/// owns `own` (the finalizer was not registered).
+///
+/// # Safety
+/// `fin` must free what `own` points to, once.
+pub unsafe fn lock_object(
+    own: *mut c_void,
+    addr: *mut c_void,
+    path: &str,
+    fin: extern "C" fn(Sexp),
+) -> Result<Sexp, (Jumped, bool)> {
+    let mut registered = 0;
+    // SAFETY: a C helper; the path's bytes live across the call.
+    let x = unsafe {
+        rustipc_lock_object(own, addr, path.as_ptr().cast(), path.len().min(i32::MAX as usize) as i32, fin, &mut registered)
+    };
+    if x.is_null() {
+        Err((Jumped, registered == 0))
+    } else {
+        Ok(x)
+    }
 }
 
 /// Whether the user asked R to interrupt, consuming the request (see

@@ -9,10 +9,19 @@ CARGO_TARGET := $(CURDIR)/.cargo-target
 RSCRIPT := R_LIBS=$(R_LIB) Rscript
 SOAK_SECONDS ?= 300
 
-.PHONY: deps install install-portable doc test test-rust test-r test-r-portable check demo bench soak soak-short soak-short-portable bench-portable bench-anchors clean cross-check wine-setup test-wine
+# The source tarball `make tarball` builds (its name from DESCRIPTION).
+VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
+TARBALL := rustipc_$(VERSION).tar.gz
+
+.PHONY: check-boundary deps install install-portable doc test test-rust test-r test-r-portable tarball check check-r45 demo bench soak soak-short soak-short-portable bench-portable bench-anchors clean cross-check wine-setup test-wine
 
 deps:
 	@bash tools/install-deps.sh
+
+# The entry-point table of src/entrypoint.c against the Rust functions and
+# the R code's .Call()s.
+check-boundary:
+	bash tools/check-boundary.sh
 
 # Regenerate NAMESPACE and man/ from the roxygen comments (for developers).
 doc: deps
@@ -28,8 +37,8 @@ install-portable: deps
 
 # Both backends' whole suites and soaks, the engine's tests (also for
 # Windows, under Wine), the compile checks for macOS, FreeBSD and Windows,
-# and R CMD check.
-test: install test-rust test-r soak-short install-portable test-r-portable soak-short-portable cross-check test-wine check
+# and R CMD check --as-cran on this machine's R and on R 4.5 (one tarball).
+test: check-boundary install test-rust test-r soak-short install-portable test-r-portable soak-short-portable cross-check test-wine check check-r45
 
 # The engine's tests (the rustipc-core crate: no R needed) keep their objects
 # in a private directory of their own, removed after; clippy covers the
@@ -48,20 +57,35 @@ test-r:
 test-r-portable:
 	NOT_CRAN=true R_LIBS=$(R_LIB_PORTABLE) Rscript tools/run-tests.R
 
-# The tarball carries every crate (tools/vendor.sh), so it installs with the
-# network disabled; that is checked here with `unshare -n`.
-check:
-	rm -rf rustipc_*.tar.gz rustipc.Rcheck .offline-lib
+# The source tarball that `check` and `check-r45` both check (built once
+# per `make test`).  It carries every crate (tools/vendor.sh), so it
+# installs with the network disabled.
+tarball: deps
+	rm -f rustipc_*.tar.gz
 	bash tools/vendor.sh
 	R_LIBS=$(R_LIB) R CMD build . ; rc=$$?; rm -f src/rust/vendor.tar.xz src/rust/vendor-config.toml; exit $$rc
-	@size=$$(stat -c %s rustipc_*.tar.gz); echo "tarball: $$size bytes"; [ $$size -lt 5000000 ]
-	mkdir -p .offline-lib && unshare -n R CMD INSTALL --library=.offline-lib rustipc_*.tar.gz
+	@size=$$(stat -c %s $(TARBALL)); echo "tarball: $(TARBALL), $$size bytes"; [ $$size -lt 5000000 ]
+
+# R CMD check --as-cran on this machine's R, with the PDF manual, judged by
+# tools/check-status.sh as on R 4.5: no ERROR, no WARNING and no NOTE but
+# the internet's.  Before it: the offline install (`unshare -n`) and the API
+# check of its rustipc.so (tools/check-api.R; skipped on R < 4.5).
+check: tarball
+	rm -rf rustipc.Rcheck .offline-lib
+	mkdir -p .offline-lib && unshare -n R CMD INSTALL --library=.offline-lib $(TARBALL)
 	R_LIBS=.offline-lib Rscript -e 'stopifnot(nchar(rustipc::uid()) == 11); cat("offline install works\n")'
+	Rscript tools/check-api.R .offline-lib/rustipc/libs/rustipc.so
 	rm -rf .offline-lib
-	R_LIBS=$(R_LIB) R_PROFILE_USER=$(CURDIR)/tools/check-profile.R _R_CHECK_CRAN_INCOMING_REMOTE_=false \
-	  R CMD check --as-cran --no-manual rustipc_*.tar.gz
-	@if grep -Eq "^Status:.*(ERROR|WARNING)" rustipc.Rcheck/00check.log; then \
-	  echo "R CMD check reported an ERROR or WARNING"; exit 1; fi
+	env -u NOT_CRAN R_LIBS=$(R_LIB) R_PROFILE_USER=$(CURDIR)/tools/check-profile.R _R_CHECK_CRAN_INCOMING_REMOTE_=false \
+	  R CMD check --as-cran $(TARBALL); rc=$$?; \
+	  bash tools/check-status.sh rustipc.Rcheck/00check.log || exit 1; exit $$rc
+
+# The same tarball on R 4.5 as CRAN checks it (tools/r45-check.sh): offline
+# install with rustc 1.85, the API check, R CMD check --as-cran with the
+# manual, and the whole testthat suite; in a Debian trixie root built once
+# and cached in /var/cache/rustipc-r45 (tools/r45-root.sh; needs root).
+check-r45: tarball
+	bash tools/r45-check.sh $(TARBALL)
 
 demo: install
 	$(RSCRIPT) demo/demo.R

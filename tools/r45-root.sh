@@ -24,12 +24,14 @@ SUITE=trixie
 # toolchain rustipc promises to build with), the packages the tests use,
 # and what `R CMD check --as-cran` runs itself: pandoc, qpdf, tidy,
 # checkbashisms (devscripts), V8 (math rendering) and TeX Live for the PDF
-# manual (inconsolata.sty is in texlive-fonts-extra).
+# manual (inconsolata.sty is in texlive-fonts-extra; texi2dvi, which R runs
+# pdflatex through as on CRAN, is in texinfo: without it R emulates it and
+# warns).
 PACKAGES="r-base-dev cargo rustc r-cran-testthat r-cran-callr r-cran-processx
 r-cran-ps r-cran-filelock r-cran-knitr r-cran-rmarkdown r-cran-withr
 r-cran-later r-cran-promises r-cran-httpuv r-cran-v8 pandoc qpdf tidy devscripts
 texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
-texlive-latex-extra texlive-fonts-extra xz-utils util-linux procps
+texlive-latex-extra texlive-fonts-extra texinfo xz-utils util-linux procps
 ca-certificates"
 STAMP_TEXT="$SUITE $(echo $PACKAGES)"
 

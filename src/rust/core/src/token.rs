@@ -19,6 +19,13 @@
 //! holders of a mutex ([`crate::mutex`]) record their token, so that a
 //! holder killed with SIGKILL (or `TerminateProcess`) is recognised as dead.
 //!
+//! A child made by fork inherits the descriptor, and with it the lock: the
+//! parent's token would stay alive for as long as any fork child runs, so
+//! a killed parent's locks, shared slots and taken messages would not come
+//! back.  So an atfork handler closes the inherited descriptor in the
+//! child at once ([`close_in_child`]); the child claims a token of its own
+//! when it needs one, and the parent's token dies with the parent.
+//!
 //! A process that exits normally deletes its file while still holding the
 //! lock (an `atexit` handler), so nothing is left behind; a killed one
 //! leaves it, and the next claimant reuses it.  After locking, a claimant
@@ -57,10 +64,44 @@ struct Claim {
     pid: u32,
     token: Token,
     path: std::path::PathBuf,
-    _file: File,
+    /// `ManuallyDrop`: in a fork child the descriptor was closed by
+    /// [`close_in_child`] already (its number may be reused since), so the
+    /// inherited claim is forgotten, never dropped.
+    file: std::mem::ManuallyDrop<File>,
 }
 
 static CLAIM: Mutex<Option<Claim>> = Mutex::new(None);
+
+/// The claim's descriptor, for the atfork handler (-1: none).
+#[cfg(unix)]
+static CLAIM_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// In a child made by fork: close the parent's token descriptor (close()
+/// is async-signal-safe, as a handler in a forked child must be).
+#[cfg(unix)]
+extern "C" fn close_in_child() {
+    let fd = CLAIM_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: the descriptor is the inherited copy of the claim's file,
+        // which the child never uses again (see `Claim::file`).
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Remember the claim's descriptor for [`close_in_child`], registering the
+/// handler once.
+fn watch_fork(_file: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        static ATFORK: std::sync::Once = std::sync::Once::new();
+        ATFORK.call_once(|| {
+            // SAFETY: registers a handler that only closes a descriptor.
+            unsafe { libc::pthread_atfork(None, None, Some(close_in_child)) };
+        });
+        CLAIM_FD.store(_file.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 fn file_name(block: u32) -> String {
     format!(".uid-{block:03x}")
@@ -105,7 +146,7 @@ fn claim() -> Result<Claim> {
             }
             let token = Token { block, generation };
             let path = std::path::Path::new(&dir.path).join(&name);
-            return Ok(Claim { pid: std::process::id(), token, path, _file: file });
+            return Ok(Claim { pid: std::process::id(), token, path, file: std::mem::ManuallyDrop::new(file) });
         }
         k += 1;
     }
@@ -133,7 +174,14 @@ pub fn mine() -> Result<Token> {
             return Ok(c.token);
         }
     }
+    // The claim of the process we were forked from: its descriptor was
+    // closed in the child (close_in_child), so it is forgotten, not
+    // dropped.  A claim of our own is never replaced.
+    if let Some(old) = guard.take() {
+        std::mem::forget(old);
+    }
     let c = claim()?;
+    watch_fork(&c.file);
     let token = c.token;
     *guard = Some(c);
     static AT_EXIT: std::sync::Once = std::sync::Once::new();

@@ -15,6 +15,11 @@
 #'   or corrupt the queue: only the message it was sending or receiving can be
 #'   affected;
 #' * every wait can be interrupted with Ctrl-C, sending or consuming nothing;
+#' * `timeout_ms` is honoured even when another process is stopped
+#'   (`SIGSTOP`, a debugger) in the middle of a send or receive: the queue's
+#'   internal lock, which a process holds only while it copies one message
+#'   in or out (a memory copy of the message),
+#'   is waited for until the deadline, and at least 20 ms;
 #' * a too-long message is a `rustipc_error_too_long` error that gives its
 #'   length and the limit.
 #'

@@ -113,6 +113,9 @@ const _: () = assert!(std::mem::size_of::<SlotHead>() == SLOT_HEAD);
 struct Damaged;
 type Fix<T> = std::result::Result<T, Damaged>;
 
+/// See `Queue::lock`.
+pub const INTERNAL_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Identifies a taken message: its slot and its sequence number (a slot
 /// reused by another message, or the same message taken again by another
 /// process, does not match).
@@ -544,11 +547,22 @@ impl Queue {
 
     /// Lock the queue's mutex (held only for a copy, so no deadline) and
     /// check the lengths; Err(outcome) when interrupted or removed.
-    fn lock(&self, interrupts: Interrupts) -> Result<std::result::Result<Guard<'_>, Outcome>> {
+    /// The queue's internal lock, waited on until the caller's `deadline`
+    /// but at least [`INTERNAL_GRACE`] (live holders keep it only for a
+    /// copy, so `timeout_ms = 0` does not fail because another process is
+    /// copying): a process stopped while holding it (SIGSTOP, a debugger)
+    /// makes others time out, not wait past their deadline.
+    fn lock(&self, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<Guard<'_>, Outcome>> {
         if self.obj.is_removed() {
             return Ok(Err(Outcome::Removed));
         }
-        match robust::lock(self.mutex(), Deadline::Never, interrupts, self.obj.removed_word(), &|| self.repair()) {
+        let grace = std::time::Instant::now() + INTERNAL_GRACE;
+        let deadline = match deadline {
+            Deadline::Never => Deadline::Never,
+            Deadline::Now => Deadline::At(grace),
+            Deadline::At(t) => Deadline::At(t.max(grace)),
+        };
+        match robust::lock(self.mutex(), deadline, interrupts, self.obj.removed_word(), &|| self.repair()) {
             Ok(Outcome::Done) => {
                 let guard = Guard(self);
                 if !self.consistent() {
@@ -675,7 +689,7 @@ impl Queue {
         }
         let head = self.head();
         loop {
-            let guard = match self.lock(interrupts)? {
+            let guard = match self.lock(deadline, interrupts)? {
                 Ok(g) => g,
                 Err(out) => return Ok(out),
             };
@@ -693,7 +707,7 @@ impl Queue {
     fn pop(&self, taker: Option<u64>, deadline: Deadline, interrupts: Interrupts) -> Result<std::result::Result<(String, Token), Outcome>> {
         let head = self.head();
         loop {
-            let guard = match self.lock(interrupts)? {
+            let guard = match self.lock(deadline, interrupts)? {
                 Ok(g) => g,
                 Err(out) => return Ok(Err(out)),
             };
@@ -727,7 +741,9 @@ impl Queue {
     pub fn settle(&self, token: Token, put_back: bool, interrupts: Interrupts) -> Result<std::result::Result<bool, Outcome>> {
         let head = self.head();
         let me = me()?;
-        let guard = match self.lock(interrupts)? {
+        // Settling must happen (the message is this process's until it
+        // does), so it waits for the internal lock without a deadline.
+        let guard = match self.lock(Deadline::Never, interrupts)? {
             Ok(g) => g,
             Err(out) => return Ok(Err(out)),
         };
@@ -1042,7 +1058,7 @@ mod tests {
     /// Half a send, as a peer killed before pushing its slot on the heap
     /// leaves it: the message is FULL, the lengths do not add up.
     fn half_send(q: &Queue, msg: &str, priority: u32) {
-        let _g = q.lock(IGN).unwrap().unwrap();
+        let _g = q.lock(Deadline::Never, IGN).unwrap().unwrap();
         let i = q.free_pop().unwrap().unwrap();
         q.fill(i, msg, priority).unwrap();
     }
@@ -1063,7 +1079,7 @@ mod tests {
         // FULL: delivered (once) after the repair.
         fill(&q);
         {
-            let _g = q.lock(IGN).unwrap().unwrap();
+            let _g = q.lock(Deadline::Never, IGN).unwrap().unwrap();
             let top = q.heap_pop().unwrap().unwrap();
             assert_eq!(q.slot(top).unwrap().0.state.load(Ordering::Relaxed), FULL);
         }
@@ -1147,10 +1163,16 @@ mod tests {
         match role {
             // Killed holding the mutex, in the middle of a send.
             "hold" => {
-                let g = q.lock(IGN).unwrap().unwrap();
+                let g = q.lock(Deadline::Never, IGN).unwrap().unwrap();
                 let i = q.free_pop().unwrap().unwrap();
                 q.fill(i, "half", 5).unwrap();
                 q.head().heap_len.store(u32::MAX, Ordering::Relaxed);
+                std::mem::forget(g);
+            }
+            // Stopped (here: asleep) while holding the internal lock, as a
+            // SIGSTOPped process would be: the mutex stays held, its owner alive.
+            "stall" => {
+                let g = q.lock(Deadline::Never, IGN).unwrap().unwrap();
                 std::mem::forget(g);
             }
             // Killed while its message is TAKEN.
@@ -1163,6 +1185,26 @@ mod tests {
         // libtest may print "test <name> ... " on the same line first.
         println!("{READY}");
         std::thread::sleep(Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_stalled_holder_of_the_internal_lock_does_not_hold_callers_past_their_deadlines() {
+        let name = qname("stall");
+        let q = Queue::open(&name, Assert::Create, 1, 1, 0).unwrap();
+        let c = spawn_child("stall", &name);
+        for ms in [0.0, 200.0] {
+            let t0 = std::time::Instant::now();
+            assert_eq!(q.send("a", 0, Deadline::from_ms(ms), IGN).unwrap(), Outcome::TimedOut);
+            assert_eq!(q.receive(Deadline::from_ms(ms), IGN).unwrap(), Err(Outcome::TimedOut));
+            let took = t0.elapsed();
+            let bound = Duration::from_millis(2 * ms as u64) + 2 * INTERNAL_GRACE + Duration::from_millis(300);
+            assert!(took < bound, "two calls with timeout {ms} ms took {took:?}");
+        }
+        crate::child::sigkill(c);
+        // Its holder dead, the internal lock is taken over: the queue works.
+        assert_eq!(q.send("b", 0, Deadline::from_ms(5000.0), IGN).unwrap(), Outcome::Done);
+        assert_eq!(q.receive(NOW, IGN).unwrap().unwrap(), "b");
+        assert!(q.remove().unwrap());
     }
 
     fn spawn_child(role: &str, name: &str) -> Child {

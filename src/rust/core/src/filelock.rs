@@ -15,7 +15,6 @@
 
 use crate::error::{Error, Kind, Result};
 use crate::sys::file_lock;
-use crate::store;
 use crate::wait::{Deadline, Interrupts, Outcome};
 use crate::sys::{self, fs};
 use std::collections::HashMap;
@@ -73,8 +72,7 @@ fn kind_name(exclusive: bool) -> &'static str {
 /// Lock `path`.  Ok(None) when not acquired before the deadline.
 pub fn lock(path: &str, exclusive: bool, deadline: Deadline, interrupts: Interrupts) -> Result<Option<Arc<Held>>> {
     // On failure, timeout or interrupt `file` is dropped here: nothing leaks.
-    let file = fs::open_lock_file(path, exclusive)?;
-    let id = store::file_id(&file)?;
+    let (file, id) = fs::open_lock_file(path, exclusive)?;
     {
         let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
         let table = table.get_or_insert_with(HashMap::new);

@@ -52,6 +52,12 @@ fn fstat(fd: RawFd) -> std::io::Result<libc::stat> {
     Ok(st)
 }
 
+/// (device, inode) from a `stat` (the field types differ across Unixes).
+#[allow(clippy::unnecessary_cast)]
+fn stat_id(st: &libc::stat) -> FileId {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
 /// What [`meta`] tells about an open file.
 pub struct Meta {
     pub regular: bool,
@@ -90,7 +96,7 @@ pub fn meta(f: &File) -> std::io::Result<Meta> {
 
 /// The identity of an open file.
 pub fn file_id(f: &File) -> Result<FileId> {
-    meta(f).map(|m| m.id).map_err(|e| Error::os("fstat", e))
+    fstat(f.as_raw_fd()).map(|st| stat_id(&st)).map_err(|e| Error::os("fstat", e))
 }
 
 /// Why `name` cannot be a file name here beyond what every OS forbids
@@ -309,7 +315,9 @@ impl Dir {
 /// `O_NONBLOCK`: opening a FIFO or a device must never block (a FIFO opened
 /// without it waits for a writer forever); anything but a regular file is
 /// then an error.  (It has no effect on regular files or on their locks.)
-pub fn open_lock_file(path: &str, exclusive: bool) -> Result<File> {
+/// Also returns the file's identity, from the same `fstat` (lock() is a
+/// hot path: one system call fewer).
+pub fn open_lock_file(path: &str, exclusive: bool) -> Result<(File, FileId)> {
     let c = CString::new(path).map_err(|_| Error::new(Kind::InvalidArgument, "`path` contains a NUL byte"))?;
     let flags = libc::O_CLOEXEC | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOCTTY;
     // SAFETY: open with a valid C string; the result is checked.
@@ -346,7 +354,7 @@ pub fn open_lock_file(path: &str, exclusive: bool) -> Result<File> {
         return Err(Error::last_os(format!("cannot stat lock file '{path}'")));
     }
     let what = match st.st_mode & libc::S_IFMT {
-        libc::S_IFREG => return Ok(fd),
+        libc::S_IFREG => return Ok((fd, stat_id(&st))),
         libc::S_IFDIR => "a directory",
         libc::S_IFIFO => "a FIFO (named pipe)",
         libc::S_IFCHR | libc::S_IFBLK => "a device",

@@ -333,7 +333,8 @@ impl Dir {
 /// Open `path` for [`crate::filelock`]; creates it if missing.  A shared
 /// lock only needs read access, so a file this user cannot write is opened
 /// read-only for one.  The handle is not inheritable.
-pub fn open_lock_file(path: &str, exclusive: bool) -> Result<File> {
+/// Also returns the file's identity (as on Unix).
+pub fn open_lock_file(path: &str, exclusive: bool) -> Result<(File, FileId)> {
     let mut r = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
     if !exclusive && matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied) {
         r = OpenOptions::new().read(true).open(path);
@@ -367,7 +368,8 @@ pub fn open_lock_file(path: &str, exclusive: bool) -> Result<File> {
             format!("cannot lock '{path}': it is not a regular file; lock a regular file (such as '<file>.lock')"),
         ));
     }
-    Ok(f)
+    let id = file_id(&f)?;
+    Ok((f, id))
 }
 
 /// What a lock error means, when it means something more specific than

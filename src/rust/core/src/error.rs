@@ -24,6 +24,8 @@ pub enum Kind {
     Interrupt,
     Permission,
     NoSpace,
+    /// The process (or system) has no descriptor left (`EMFILE`, `ENFILE`).
+    Resource,
     OsError,
     /// Not an error anyone sees: the R glue's hot calls answer an argument
     /// not in its plain form with it, and R's checks take over.
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Interrupt => "interrupt",
             Kind::Permission => "permission",
             Kind::NoSpace => "no_space",
+            Kind::Resource => "resource",
             Kind::OsError => "os_error",
             Kind::SlowPath => "slow_path",
         }
@@ -67,6 +70,18 @@ impl Error {
     /// An OS error, with `what` saying what was being done to what.
     pub fn os(what: impl fmt::Display, err: io::Error) -> Self {
         let errno = err.raw_os_error().unwrap_or(0);
+        #[cfg(unix)]
+        if errno == libc::EMFILE || errno == libc::ENFILE {
+            let limit = if errno == libc::EMFILE { open_files_limit() } else { String::new() };
+            return Error {
+                kind: Kind::Resource,
+                message: format!(
+                    "{what}: {err} (the {}limit of open files{limit} is reached; close files or raise it, e.g. `ulimit -n`)",
+                    if errno == libc::EMFILE { "process's " } else { "system's " }
+                ),
+                errno,
+            };
+        }
         Error { kind: Kind::OsError, message: format!("{what}: {err}"), errno }
     }
 
@@ -77,6 +92,18 @@ impl Error {
 
     pub fn interrupted() -> Self {
         Error::new(Kind::Interrupt, "interrupted")
+    }
+}
+
+/// " (N)": the process's soft limit of open files, when known.
+#[cfg(unix)]
+fn open_files_limit() -> String {
+    // SAFETY: getrlimit fills the zeroed struct.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0 && r.rlim_cur != libc::RLIM_INFINITY {
+        format!(" ({})", r.rlim_cur)
+    } else {
+        String::new()
     }
 }
 

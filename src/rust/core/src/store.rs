@@ -316,9 +316,12 @@ impl Map {
     }
 }
 
-/// An opened object: its file, mapping and identity.
+/// An opened object: its mapping and identity.  The file's descriptor is
+/// closed once the file is mapped (the mapping keeps the file), so an open
+/// object costs no descriptor: a process can hold as many objects as it
+/// can map, whatever its descriptor limit.  What needs the file later
+/// (removal: is the name still this object?) goes by name and identity.
 pub struct Object {
-    pub file: File,
     pub map: Map,
     pub id: FileId,
     pub name: String,
@@ -408,7 +411,8 @@ pub fn open_existing(dir: &Dir, name: &str, kind: ObjKind, layout: Layout) -> Re
         return Err(not_object(dir, name, "its size does not match its header"));
     }
     let map = Map(fs::Map::new(&file, size as usize, h.incarnation)?);
-    let obj = Object { id: st.id, file, map, name: name.to_string(), params: h.params };
+    drop(file);
+    let obj = Object { id: st.id, map, name: name.to_string(), params: h.params };
     if obj.is_removed() {
         // A removal cut short between marking and unlinking (its process
         // was killed, or could not open the directory): the object is gone
@@ -546,7 +550,10 @@ fn create(
     let id = file_id(&file)?;
     let published = dir.inner.publish(&tmp, name);
     let obj = match published {
-        Ok(true) => Some(Object { id, file, map, name: name.to_string(), params }),
+        Ok(true) => {
+            drop(file);
+            Some(Object { id, map, name: name.to_string(), params })
+        }
         _ => {
             // Closed before the temporary name goes (Windows cannot
             // delete a file that is still mapped).

@@ -339,8 +339,10 @@ pub fn open_lock_file(path: &str, exclusive: bool) -> Result<(File, FileId)> {
             Some(libc::EACCES) | Some(libc::EPERM) => format!("permission denied ({e})"),
             _ => e.to_string(),
         };
-        let mut err = Error::os(format!("cannot open lock file '{path}': {why}"), e);
-        err.message = format!("cannot open lock file '{path}': {why}");
+        let mut err = Error::os(format!("cannot open lock file '{path}'"), e);
+        if err.kind != Kind::Resource {
+            err.message = format!("cannot open lock file '{path}': {why}");
+        }
         if matches!(err.errno, libc::EACCES | libc::EPERM) {
             err.kind = Kind::Permission;
         }

@@ -34,6 +34,13 @@
 #' and the lock is released when all are.  Asking for the other kind is a
 #' `rustipc_error_already_locked` error.
 #'
+#' A lock belongs to the file, not to its name: if the lock file is deleted
+#' (or replaced) while it is locked, the next `lock()` of that path creates
+#' and locks a new file, and two processes then hold "the" lock at once
+#' (as with filelock and every `fcntl` or `flock` lock).  Lock a file that
+#' is never deleted (such as `"data.csv.lock"`, next to the data), or use a
+#' [mutex()] named after the file (`mutex(file = "data.csv")`).
+#'
 #' If filelock is attached after rustipc, `unlock` means
 #' `filelock::unlock()`, which returns `TRUE` but cannot release a rustipc
 #' lock: call `rustipc::unlock()`.  (The lock is then still held and still

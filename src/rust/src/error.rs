@@ -75,6 +75,28 @@ pub fn outcome(out: Result<Outcome>, null_if_done: bool) -> Out {
     }
 }
 
+/// `$remove()` of a mutex, semaphore or queue handle `h` (of type
+/// `Named<T>`): TRUE, FALSE (the name was gone already) or the error list.
+///
+/// # Safety
+/// As [`handle`].
+pub unsafe fn remove_named<T: rustipc_core::store::Reopen + 'static>(
+    h: Sexp,
+    what: &str,
+    remove: impl Fn(&T) -> Result<bool>,
+) -> Out {
+    // SAFETY: per the contract.
+    let r = unsafe { handle::<rustipc_core::store::Named<T>>(h, what) }.and_then(|m| match m.get() {
+        Ok(now) => remove(&now),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    });
+    match r {
+        Ok(b) => Ok(lgl(b)),
+        Err(e) => err(&e),
+    }
+}
+
 // ---- handles -------------------------------------------------------------
 
 /// R's finalizer for a handle (at collection or at exit): drops the object.

@@ -1,7 +1,7 @@
 //! R entry points for [`rustipc_core::msg_queue`] (the hot ones are in
 //! [`crate::fast`]).
 
-use crate::error::{checked_flag, checked_number, checked_text, entry, err, handle, new_handle, timeout, Error, Kind, Result};
+use crate::error::{checked_flag, checked_number, checked_text, entry, err, handle, new_handle, remove_named, timeout, Error, Result};
 use crate::mutex::creator;
 use crate::rapi::*;
 use rustipc_core::msg_queue::{Handle, Queue, Token};
@@ -139,16 +139,6 @@ pub unsafe extern "C" fn rsx_mq_info(h: Sexp) -> Sexp {
 /// As [`rsx_mq_open`].
 #[no_mangle]
 pub unsafe extern "C" fn rsx_mq_remove(h: Sexp) -> Sexp {
-    entry(|| {
-        // SAFETY: a live SEXP of this .Call.
-        let r = unsafe { handle::<Handle>(h, "msg_queue") }.and_then(|q| match q.get() {
-            Ok(now) => now.remove(),
-            Err(e) if e.kind == Kind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        });
-        match r {
-            Ok(b) => Ok(lgl(b)),
-            Err(e) => err(&e),
-        }
-    })
+    // SAFETY: per the contract.
+    entry(|| unsafe { remove_named::<Queue>(h, "msg_queue", |x| x.remove()) })
 }

@@ -1,9 +1,9 @@
 //! R entry points for [`rustipc_core::mutex`] (the hot ones are in
 //! [`crate::fast`]).
 
-use crate::error::{checked_flag, checked_text, entry, err, handle, new_handle, Kind, Result};
+use crate::error::{checked_flag, checked_text, entry, err, new_handle, remove_named, Result};
 use crate::rapi::*;
-use rustipc_core::mutex::{open, MutexRef};
+use rustipc_core::mutex::open;
 use rustipc_core::store::{Assert, Named};
 use rustipc_core::token;
 
@@ -42,16 +42,6 @@ pub unsafe extern "C" fn rsx_mutex_open(name: Sexp, assert: Sexp, cleanup: Sexp)
 /// As [`rsx_mutex_open`].
 #[no_mangle]
 pub unsafe extern "C" fn rsx_mutex_remove(h: Sexp) -> Sexp {
-    entry(|| {
-        // SAFETY: a live SEXP of this .Call.
-        let r = unsafe { handle::<MutexRef>(h, "mutex") }.and_then(|m| match m.get() {
-            Ok(now) => now.remove(),
-            Err(e) if e.kind == Kind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        });
-        match r {
-            Ok(b) => Ok(lgl(b)),
-            Err(e) => err(&e),
-        }
-    })
+    // SAFETY: per the contract.
+    entry(|| unsafe { remove_named::<rustipc_core::mutex::MutexShared>(h, "mutex", |x| x.remove()) })
 }

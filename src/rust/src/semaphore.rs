@@ -1,10 +1,10 @@
 //! R entry points for [`rustipc_core::semaphore`] (the hot ones are in
 //! [`crate::fast`]).
 
-use crate::error::{checked_flag, checked_number, checked_text, entry, err, handle, new_handle, Kind};
+use crate::error::{checked_flag, checked_number, checked_text, entry, err, new_handle, remove_named};
 use crate::mutex::creator;
 use crate::rapi::*;
-use rustipc_core::semaphore::{Handle, Semaphore};
+use rustipc_core::semaphore::Semaphore;
 use rustipc_core::store::{Assert, Named};
 use std::sync::Arc;
 
@@ -38,16 +38,6 @@ pub unsafe extern "C" fn rsx_sem_open(name: Sexp, assert: Sexp, value: Sexp, cle
 /// As [`rsx_sem_open`].
 #[no_mangle]
 pub unsafe extern "C" fn rsx_sem_remove(h: Sexp) -> Sexp {
-    entry(|| {
-        // SAFETY: a live SEXP of this .Call.
-        let r = unsafe { handle::<Handle>(h, "semaphore") }.and_then(|s| match s.get() {
-            Ok(sem) => sem.remove(),
-            Err(e) if e.kind == Kind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        });
-        match r {
-            Ok(b) => Ok(lgl(b)),
-            Err(e) => err(&e),
-        }
-    })
+    // SAFETY: per the contract.
+    entry(|| unsafe { remove_named::<Semaphore>(h, "semaphore", |x| x.remove()) })
 }

@@ -99,17 +99,18 @@ pub unsafe fn remove_named<T: rustipc_core::store::Reopen + 'static>(
 
 // ---- handles -------------------------------------------------------------
 
-/// R's finalizer for a handle (at collection or at exit): drops the object.
-extern "C" fn free_handle(s: Sexp) {
-    // SAFETY: only handles get this finalizer; their address is a
-    // Box<Box<dyn Any>> or null, cleared before the box is freed (once).
+/// R's finalizer for an external pointer whose address is a `Box<T>` (or
+/// null once cleared): drops the box, at collection or at exit.  The
+/// pointer is cleared first, so the box is freed once.
+pub(crate) extern "C" fn free_box<T>(s: Sexp) {
+    // SAFETY: only pointers made with this finalizer for this `T` get it.
     unsafe {
         let p = R_ExternalPtrAddr(s);
         if !p.is_null() {
             R_ClearExternalPtr(s);
             // No panic may unwind into R.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                drop(Box::from_raw(p.cast::<Box<dyn Any>>()));
+                drop(Box::from_raw(p.cast::<T>()));
             }));
         }
     }
@@ -119,8 +120,8 @@ extern "C" fn free_handle(s: Sexp) {
 pub fn new_handle<T: 'static>(v: T) -> Out {
     let b: Box<Box<dyn Any>> = Box::new(Box::new(v));
     let p = Box::into_raw(b);
-    // SAFETY: NULL is protected; free_handle takes a Box<Box<dyn Any>>.
-    match unsafe { extptr(p.cast(), Tag::Handle, nil(), Some(free_handle)) } {
+    // SAFETY: NULL is protected; the finalizer frees a Box<Box<dyn Any>>.
+    match unsafe { extptr(p.cast(), Tag::Handle, nil(), Some(free_box::<Box<dyn Any>>)) } {
         Ok(x) => Ok(x),
         Err(Jumped) => {
             // SAFETY: the pointer was not handed to R; we still own it.

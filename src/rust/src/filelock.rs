@@ -1,6 +1,6 @@
 //! R entry points for [`rustipc_core::filelock`].
 
-use crate::error::{entry, err, flag, timeout, Error, Kind, Out, Result};
+use crate::error::{entry, err, flag, free_box, timeout, Error, Kind, Out, Result};
 use crate::rapi::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
@@ -20,24 +20,6 @@ use std::sync::Arc;
 // one file stay identical().
 //
 // They are built through the boundary's jump-safe helpers ([`crate::rapi`]).
-
-/// R's finalizer for a handle pointer (at collection or at exit): frees
-/// the handle, which releases its hold on the lock.
-extern "C" fn free_handle(s: Sexp) {
-    // SAFETY: only handle pointers get this finalizer, and their address is
-    // a Box<LockHandle> or null; it is cleared before the box is freed, so
-    // the box is freed once.
-    unsafe {
-        let p = R_ExternalPtrAddr(s);
-        if !p.is_null() {
-            R_ClearExternalPtr(s);
-            // No panic may unwind into R.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                drop(Box::from_raw(p.cast::<LockHandle>()));
-            }));
-        }
-    }
-}
 
 /// The handle behind the outer pointer `h`: Some for a live one, None for
 /// one restored from a file (serialisation keeps no address: another
@@ -100,8 +82,8 @@ unsafe fn lock_file(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Out {
     // dereferenced through it); the handle owns this object's hold.
     let addr = Arc::as_ptr(&held) as *mut std::ffi::c_void;
     let own = Box::into_raw(Box::new(LockHandle::new(held)));
-    // SAFETY: free_handle frees a Box<LockHandle> once.
-    match unsafe { lock_object(own.cast(), addr, &path, free_handle) } {
+    // SAFETY: the finalizer frees a Box<LockHandle> once.
+    match unsafe { lock_object(own.cast(), addr, &path, free_box::<LockHandle>) } {
         Ok(x) => Ok(x),
         Err((j, owned)) => {
             if owned {

@@ -2,12 +2,21 @@
 # classed error, after which everything is removed cleanly.  Unix only
 # (ulimit).
 
+# Run the R code `lines` in an Rscript whose descriptor limit is 256;
+# what it printed.
+with_fd_limit <- function(lines) {
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script))
+  writeLines(lines, script)
+  system2("bash", c("-c", shQuote(sprintf("ulimit -n 256 && '%s' --vanilla %s",
+                                          file.path(R.home("bin"), "Rscript"), script))),
+          stdout = TRUE, stderr = TRUE, env = sprintf("R_LIBS=%s", paste(.libPaths(), collapse = ":")))
+}
+
 test_that("10,000 objects stay open under a limit of 256 descriptors, and all are removed", {
   skip_on_os("windows")
   skip_on_cran()
-  script <- tempfile(fileext = ".R")
-  on.exit(unlink(script))
-  writeLines(c(
+  out <- with_fd_limit(c(
     "library(rustipc)",
     "ms <- lapply(seq_len(10000), function(i) mutex())",
     "ok <- all(vapply(ms, function(m) m$lock(timeout_ms = 0) && m$unlock(), TRUE))",
@@ -15,10 +24,7 @@ test_that("10,000 objects stay open under a limit of 256 descriptors, and all ar
     "ok <- ok && q$send('x') && q$receive() == 'x' && s$wait(timeout_ms = 0)",
     "removed <- sum(vapply(ms, function(m) m$remove(), TRUE)) + q$remove() + s$remove()",
     "cat(sprintf('fds %s ok %s removed %d\\n', length(list.files('/proc/self/fd')), ok, removed))"
-  ), script)
-  out <- system2("bash", c("-c", shQuote(sprintf("ulimit -n 256 && '%s' --vanilla %s",
-                                                  file.path(R.home("bin"), "Rscript"), script))),
-                 stdout = TRUE, stderr = TRUE, env = sprintf("R_LIBS=%s", paste(.libPaths(), collapse = ":")))
+  ))
   expect_match(paste(out, collapse = "\n"), "ok TRUE removed 10002", fixed = TRUE)
   expect_identical(shm_files(), character())
 })
@@ -29,9 +35,7 @@ test_that("at the descriptor limit, lock() fails with a classed resource error; 
   dir <- tempfile()
   dir.create(dir)
   on.exit(unlink(dir, recursive = TRUE))
-  script <- tempfile(fileext = ".R")
-  on.exit(unlink(script), add = TRUE)
-  writeLines(c(
+  out <- with_fd_limit(c(
     "library(rustipc)",
     sprintf("dir <- '%s'", dir),
     "locks <- list(); err <- NULL",
@@ -43,10 +47,7 @@ test_that("at the descriptor limit, lock() fails with a classed resource error; 
     "if (!inherits(m, 'error')) m$remove()",
     "cat(sprintf('class %s | %s | mutex %s | after %s\\n', class(err)[1], conditionMessage(err),",
     "  if (inherits(m, 'error')) class(m)[1] else 'ok', ok))"
-  ), script)
-  out <- system2("bash", c("-c", shQuote(sprintf("ulimit -n 256 && '%s' --vanilla %s",
-                                                  file.path(R.home("bin"), "Rscript"), script))),
-                 stdout = TRUE, stderr = TRUE, env = sprintf("R_LIBS=%s", paste(.libPaths(), collapse = ":")))
+  ))
   out <- paste(out, collapse = "\n")
   expect_match(out, "class rustipc_error_resource", fixed = TRUE)
   expect_match(out, "limit of open files (256)", fixed = TRUE)

@@ -155,7 +155,8 @@ pub unsafe fn handle<'a, T: 'static>(h: Sexp, what: &str) -> Result<&'a T> {
 
 // ---- arguments -----------------------------------------------------------
 
-fn slow() -> Error {
+/// An argument not in its plain form: R checks or converts it (R/hot.R).
+pub(crate) fn slow() -> Error {
     Error::new(Kind::SlowPath, "the R layer checks this argument")
 }
 

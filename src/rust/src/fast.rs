@@ -11,17 +11,13 @@
 //! deadline returns `NULL`, which the closure returns as an invisible
 //! `TRUE` (interprocess' visibility).
 
-use crate::error::{entry, err, handle, outcome, text, timeout, flag, number, Error, Kind, Out, Result};
+use crate::error::{entry, err, flag, handle, number, outcome, slow, text, timeout, Error, Out, Result};
 use crate::rapi::*;
 use crate::stamps;
 use rustipc_core::msg_queue::Handle as QueueHandle;
 use rustipc_core::mutex::{lock_named, unlock_named, MutexRef};
 use rustipc_core::semaphore::Handle as SemHandle;
 use rustipc_core::wait::{Deadline, Interrupts, Outcome};
-
-fn slow() -> Error {
-    Error::new(Kind::SlowPath, "the R layer checks this argument")
-}
 
 /// A priority: a whole number from 0 to 2^31 - 1.
 ///

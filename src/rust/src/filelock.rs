@@ -1,6 +1,6 @@
 //! R entry points for [`rustipc_core::filelock`].
 
-use crate::error::{entry, err, flag, free_box, timeout, Error, Kind, Out, Result};
+use crate::error::{entry, err, flag, free_box, slow, timeout, Error, Kind, Out, Result};
 use crate::rapi::*;
 use rustipc_core::filelock::{absolute, lock, LockHandle};
 use rustipc_core::wait::{Deadline, Interrupts};
@@ -66,7 +66,8 @@ unsafe fn lock_file(path: Sexp, exclusive: Sexp, timeout_ms: Sexp) -> Out {
     let (path, exclusive, timeout_ms) = match args {
         (Ok(p), Ok(x), Ok(t)) if !p.starts_with('~') => (p, x, t),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return err(&e),
-        _ => return err(&Error::new(Kind::SlowPath, "R expands ~")),
+        // A path starting with ~: R expands it.
+        _ => return err(&slow()),
     };
     let path = absolute(path);
     let path = path.to_string_lossy();
